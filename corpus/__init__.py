@@ -1,0 +1,1 @@
+"""Bundled corpus, installed as package data (ndmatch.bundled_corpus)."""

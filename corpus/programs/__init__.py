@@ -1,0 +1,1 @@
+"""Bundled program catalog (package data)."""

@@ -1,0 +1,3 @@
+from ndmatch.cli import main
+
+main()

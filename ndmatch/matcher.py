@@ -1,0 +1,90 @@
+"""A loaded model ready to score texts: the pipeline plus the program catalog it was trained on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ndmatch.errors import InputError
+from ndmatch.persistence import StoredModel, load_model
+from ndmatch.programs import Program, find_program
+from ndmatch.tokenize import hangul_ratio, normalize_text
+
+#: Texts shorter than this (after normalisation) are refused: nothing to match on.
+MIN_TEXT_CHARS = 2
+
+
+@dataclass
+class Match:
+    """One program's fit to one text."""
+
+    program: str
+    name: str
+    pillar: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return {"program": self.program, "name": self.name, "pillar": self.pillar, "score": round(self.score, 4)}
+
+
+@dataclass
+class Matcher:
+    """Score texts against the programs of a trained model."""
+
+    pipeline: object
+    manifest: dict
+    path: Path | None = None
+    programs: list[Program] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.programs = [Program.from_dict(p) for p in self.manifest["catalog"]]
+        self.program_ids = list(self.manifest["program_ids"])
+        self._by_id = {p.id: p for p in self.programs}
+
+    @classmethod
+    def load(cls, path: Path) -> "Matcher":
+        """Load a model folder or store (see :func:`ndmatch.persistence.load_model`)."""
+        stored: StoredModel = load_model(path)
+        return cls(pipeline=stored.pipeline, manifest=stored.manifest, path=stored.path)
+
+    @property
+    def tokenizer(self):
+        return self.pipeline.named_steps["tokens"]
+
+    def program(self, program_id: str) -> Program:
+        """The catalog entry ``program_id`` (raises a usage error listing known ids)."""
+        return find_program(self.programs, program_id)
+
+    def scores_from_tokens(self, token_docs: list[str]) -> np.ndarray:
+        """Score matrix (documents x programs) for already tokenized documents."""
+        if not token_docs:
+            return np.zeros((0, len(self.program_ids)))
+        return np.asarray(self.pipeline[1:].predict_proba(token_docs))
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Score matrix (documents x programs, in [0, 1]) for raw texts."""
+        return self.scores_from_tokens(self.tokenizer.transform(texts))
+
+    def matches(self, row: np.ndarray, top: int | None = None) -> list[Match]:
+        """Programs sorted by score (best first, ties by id), at most ``top`` of them."""
+        order = sorted(range(len(self.program_ids)), key=lambda i: (-row[i], self.program_ids[i]))
+        if top is not None:
+            order = order[:max(top, 0)]
+        result = []
+        for i in order:
+            program = self._by_id[self.program_ids[i]]
+            result.append(Match(program=program.id, name=program.name, pillar=program.pillar,
+                                score=float(row[i])))
+        return result
+
+
+def check_text(text: str, where: str) -> str:
+    """Normalise a text and refuse one with nothing to score."""
+    cleaned = normalize_text(text or "")
+    if len(cleaned) < MIN_TEXT_CHARS:
+        raise InputError(f"{where}: the text is empty; give the proposal's title, aims and main activities")
+    if hangul_ratio(cleaned) == 0.0 and not any(c.isalpha() for c in cleaned):
+        raise InputError(f"{where}: the text has no words to match (no Korean or Latin letters)")
+    return cleaned

@@ -1,0 +1,182 @@
+"""Versioned model store: each model is a folder with ``model.skops`` and ``manifest.json``.
+
+A store root holds one folder per version and a ``current`` pointer file. Every write goes to a temporary
+name first and is then renamed into place, so a crash never leaves a broken model or pointer behind.
+Models are loaded with skops' trusted-type loading: no pickle bytes are ever executed, and a file whose
+checksum, tokenizer or scikit-learn version does not match is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ndmatch.errors import ModelError
+
+MODEL_FILE = "model.skops"
+MANIFEST_FILE = "manifest.json"
+CURRENT_FILE = "current"
+FORMAT_VERSION = 1
+#: Types beyond skops' defaults that a model file may contain; anything else is refused.
+TRUSTED_TYPES = ("ndmatch.tokenize.KoreanTokenizer", "ndmatch.features.CompactTfidfVectorizer")
+
+
+def default_model_root() -> Path:
+    """``$NDMATCH_MODEL_DIR`` or ``models`` in the user's data folder."""
+    override = os.environ.get("NDMATCH_MODEL_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_data_path("ndmatch") / "models"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(pipeline, manifest: dict, root: Path) -> Path:
+    """Write a new model version under ``root`` and make it current; return its folder."""
+    import skops.io as sio
+
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        fingerprint = manifest.get("corpus", {}).get("fingerprint", "")[:8]
+        version = f"{stamp}-{fingerprint}-{os.getpid()}"
+        staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=root))
+        try:
+            model_path = staging / MODEL_FILE
+            sio.dump(pipeline, model_path)
+            manifest = dict(manifest, version=version, format_version=FORMAT_VERSION,
+                            model_sha256=_sha256(model_path))
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
+                                                 encoding="utf-8")
+            final = root / version
+            os.replace(staging, final)
+        except BaseException:
+            for leftover in staging.glob("*"):
+                leftover.unlink(missing_ok=True)
+            staging.rmdir()
+            raise
+        _write_atomic(root / CURRENT_FILE, (version + "\n").encode("utf-8"))
+        return final
+    except OSError as exc:
+        raise ModelError(f"{root}: cannot write the model ({exc.strerror or exc}); "
+                         "check that the folder is writable and the disk is not full, or pass --model") from exc
+
+
+def resolve_model_dir(path: Path) -> Path:
+    """Folder of the model named by ``path``: a version folder, or a store root's current version."""
+    path = Path(path)
+    if (path / MANIFEST_FILE).is_file():
+        return path
+    pointer = path / CURRENT_FILE
+    if pointer.is_file():
+        version = pointer.read_text(encoding="utf-8").strip()
+        target = path / version
+        if not (target / MANIFEST_FILE).is_file():
+            raise ModelError(f"{pointer}: points to {version!r}, which is missing; run `ndmatch train`")
+        return target
+    raise ModelError(f"{path}: no trained model here; run `ndmatch train --model {path}`")
+
+
+def model_exists(path: Path) -> bool:
+    """Whether ``path`` names a loadable model folder or a store with a current model."""
+    try:
+        resolve_model_dir(path)
+        return True
+    except ModelError:
+        return False
+
+
+@dataclass
+class StoredModel:
+    """A loaded pipeline with its manifest."""
+
+    pipeline: object
+    manifest: dict
+    path: Path
+
+
+def read_manifest(model_dir: Path) -> dict:
+    """Read and parse a model's manifest."""
+    path = Path(model_dir) / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable model manifest ({exc}); retrain with `ndmatch train`") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{path}: unsupported model format; retrain with `ndmatch train`")
+    return manifest
+
+
+def check_compatible(manifest: dict, where: Path) -> None:
+    """Refuse a model built with another scikit-learn major version or tokenizer version."""
+    import sklearn
+
+    from ndmatch.tokenize import TOKENIZER_VERSION
+
+    built = str(manifest.get("versions", {}).get("scikit-learn", ""))
+    if built.split(".")[:1] != sklearn.__version__.split(".")[:1]:
+        raise ModelError(f"{where}: built with scikit-learn {built or '?'}, this is {sklearn.__version__}; "
+                         "retrain with `ndmatch train`")
+    tokenizer_version = str(manifest.get("tokenizer", {}).get("version", ""))
+    if tokenizer_version != TOKENIZER_VERSION:
+        raise ModelError(f"{where}: built with tokenizer version {tokenizer_version or '?'}, this ndmatch uses "
+                         f"{TOKENIZER_VERSION}; retrain with `ndmatch train`")
+
+
+def load_model(path: Path) -> StoredModel:
+    """Load a model safely: checksum, compatibility and trusted types are checked before anything is built."""
+    import skops.io as sio
+
+    model_dir = resolve_model_dir(path)
+    manifest = read_manifest(model_dir)
+    check_compatible(manifest, model_dir)
+    model_path = model_dir / MODEL_FILE
+    try:
+        data = model_path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{model_path}: cannot read ({exc.strerror}); retrain with `ndmatch train`") from exc
+    if hashlib.sha256(data).hexdigest() != manifest.get("model_sha256"):
+        raise ModelError(f"{model_path}: checksum does not match the manifest (file changed or damaged); "
+                         "refusing to load it. Retrain or copy the model folder again")
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops raises various types for files that are not skops archives
+        raise ModelError(f"{model_path}: not a valid skops model file ({type(exc).__name__}); refusing to load it") from exc
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelError(f"{model_path}: contains types ndmatch does not trust ({', '.join(unexpected)}); "
+                         "refusing to load it")
+    try:
+        pipeline = sio.loads(data, trusted=list(untrusted))
+    except Exception as exc:
+        raise ModelError(f"{model_path}: cannot load the model ({type(exc).__name__}: {exc}); "
+                         "retrain with `ndmatch train`") from exc
+    return StoredModel(pipeline=pipeline, manifest=manifest, path=model_dir)
