@@ -337,7 +337,7 @@ def _read_hwpx(raw: bytes, where: str) -> str:
             root = ElementTree.fromstring(data)
         except ElementTree.ParseError as exc:
             raise InputError(f"{where}: {name} is not well-formed XML ({exc}); {fix}") from exc
-        _hwpx_paragraphs(root, lines)
+        lines.extend(_hwpx_paragraphs(root))
     return "\n".join(line for line in lines if line.strip())
 
 
@@ -349,32 +349,34 @@ def _local(tag: object) -> str:
 _HWPX_INLINE = {"lineBreak": "\n", "tab": "\t", "nbSpace": " ", "fwSpace": " ", "hyphen": "-"}
 
 
-def _hwpx_paragraphs(element: ElementTree.Element, out: list[str]) -> None:
-    """Append the paragraphs under *element* to *out*, in document order.
+def _hwpx_paragraphs(root: ElementTree.Element) -> list[str]:
+    """The paragraphs under *root*, one string each, in document order.
 
     A paragraph's own text comes first; paragraphs nested in it (table cells, text boxes) follow.
     Iterative rather than recursive, so that deeply nested XML cannot overflow the stack.
     """
-    # Stack of (element, buffer of its paragraph's text, list receiving nested paragraphs).
-    pending: list[tuple[ElementTree.Element, list[str] | None, list[str]]] = [(element, None, out)]
-    # Each finished paragraph writes into its slot: [text, nested...], flattened at the end.
+    top: list[_Paragraph] = []
+    # Depth-first stack of (element, enclosing paragraph, list receiving paragraphs found below).
+    pending: list[tuple[ElementTree.Element, _Paragraph | None, list[_Paragraph]]] = [(root, None, top)]
     while pending:
-        node, buffer, sink = pending.pop()
+        node, paragraph, sink = pending.pop()
         name = _local(node.tag)
         if name == "p":
-            slot: list[str] = []
-            own: list[str] = []
-            sink.append(_Paragraph(own, slot))  # type: ignore[arg-type]
-            # Children are handled in order: push in reverse.
-            for child in reversed(list(node)):
-                pending.append((child, own, slot))
-        elif name == "t" and buffer is not None:
-            buffer.append(_hwpx_t_text(node))
-        else:
-            for child in reversed(list(node)):
-                pending.append((child, buffer, sink))
-    flat = _flatten(out)
-    out[:] = flat
+            paragraph = _Paragraph()
+            sink.append(paragraph)
+            sink = paragraph.nested
+        elif name == "t":
+            if paragraph is not None:
+                paragraph.own.append(_hwpx_t_text(node))
+            continue
+        pending.extend((child, paragraph, sink) for child in reversed(node))  # reversed: pop in order
+    lines: list[str] = []
+    stack = list(reversed(top))
+    while stack:
+        item = stack.pop()
+        lines.append("".join(item.own))
+        stack.extend(reversed(item.nested))
+    return lines
 
 
 class _Paragraph:
@@ -382,23 +384,9 @@ class _Paragraph:
 
     __slots__ = ("own", "nested")
 
-    def __init__(self, own: list[str], nested: list[object]) -> None:
-        self.own = own
-        self.nested = nested
-
-
-def _flatten(items: list[object]) -> list[str]:
-    """Flatten paragraphs into lines: each paragraph's text, then its nested paragraphs."""
-    lines: list[str] = []
-    stack: list[object] = list(reversed(items))
-    while stack:
-        item = stack.pop()
-        if isinstance(item, _Paragraph):
-            lines.append("".join(item.own))
-            stack.extend(reversed(item.nested))
-        elif isinstance(item, str):
-            lines.append(item)
-    return lines
+    def __init__(self) -> None:
+        self.own: list[str] = []
+        self.nested: list[_Paragraph] = []
 
 
 def _hwpx_t_text(node: ElementTree.Element) -> str:
@@ -538,7 +526,7 @@ def _hwp_para_text(payload: bytes) -> str:
 
 def _read_pdf(raw: bytes, where: str) -> str:
     """Text layer of every page of a PDF, pages separated by a line break."""
-    if not raw.lstrip()[:1024].count(_PDF_MAGIC) and _PDF_MAGIC not in raw[:1024]:
+    if _PDF_MAGIC not in raw[:1024]:  # the header may follow up to 1 KiB of junk
         raise InputError(f"{where}: is not a PDF file (no %PDF header); give a real PDF or another format")
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
@@ -590,10 +578,7 @@ def _read_docx(raw: bytes, where: str) -> str:
         raise InputError(f"{where}: is not a .docx file (not a zip archive); {fix}")
     archive = _open_zip(raw, where, "Word (.docx)", fix)
     names = set(archive.namelist())
-    if "word/document.xml" not in names and not any(_HWPX_SECTION_RE.match(n) for n in names):
-        # Let python-docx decide from [Content_Types].xml; this only catches the common mix-up below.
-        pass
-    elif "word/document.xml" not in names:
+    if "word/document.xml" not in names and any(_HWPX_SECTION_RE.match(n) for n in names):
         raise InputError(f"{where}: is an HWPX (한글) document, not Word; rename it to .hwpx")
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -614,7 +599,6 @@ def _docx_blocks(container: object, out: list[str]) -> None:
     from docx.table import Table
 
     stack: list[object] = [iter(container.iter_inner_content())]  # type: ignore[attr-defined]
-    seen_cells: set[int] = set()
     while stack:  # iterative: nested tables cannot overflow the Python stack
         top = stack[-1]
         item = next(top, None)  # type: ignore[call-overload]
@@ -622,10 +606,11 @@ def _docx_blocks(container: object, out: list[str]) -> None:
             stack.pop()
             continue
         if isinstance(item, Table):
-            cells = []
+            cells, seen_cells = [], set()
             for row in item.rows:
                 for cell in row.cells:
-                    # A merged cell is returned once per grid column it spans; read it once.
+                    # A merged cell is returned once per grid column it spans; read it once. (ids are
+                    # stable here because `cells` keeps every cell of this table alive.)
                     if id(cell._tc) not in seen_cells:
                         seen_cells.add(id(cell._tc))
                         cells.append(cell)

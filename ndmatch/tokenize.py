@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Iterable
 
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ndmatch.errors import JavaNotFoundError, UsageError
 
@@ -250,6 +251,8 @@ class KoreanTokenizer(TransformerMixin, BaseEstimator):
 
         def keep_term(match: re.Match) -> str:
             term = match.group(0).strip(".-+&")
+            if term.lower() in ENGLISH_STOP_WORDS:
+                return " "
             canonical = self.terms_.get(term.lower())
             if canonical is None:
                 canonical = term.upper()
