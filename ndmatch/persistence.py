@@ -65,9 +65,10 @@ def save_model(pipeline, manifest: dict, root: Path) -> Path:
     root = Path(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        now = dt.datetime.now(dt.timezone.utc)
         fingerprint = manifest.get("corpus", {}).get("fingerprint", "")[:8]
-        version = f"{stamp}-{fingerprint}-{os.getpid()}"
+        # Sortable by time; microseconds and pid keep concurrent trainings apart.
+        version = f"{now:%Y%m%d-%H%M%S}-{now.microsecond:06d}-{fingerprint}-{os.getpid()}"
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=root))
         try:
             model_path = staging / MODEL_FILE
