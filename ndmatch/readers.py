@@ -32,11 +32,9 @@ import io
 import logging
 import re
 import struct
-import sys
 import warnings
 import zipfile
 import zlib
-from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,7 +150,7 @@ def decode_text(raw: bytes, where: str) -> str:
 
     try:
         best = from_bytes(raw).best()
-    except Exception:  # noqa: BLE001 - detector failure means "unknown encoding", not a crash
+    except Exception:  # noqa: BLE001 - a detector failure means "unknown encoding", not a crash
         best = None
     if best is None:
         raise InputError(f"{where}: cannot tell the text encoding (or it is not text); save the file as UTF-8")
@@ -212,7 +210,7 @@ def read_document(path: Path) -> str:
             text = reader(raw, where)
     except NdmatchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - parsers raise anything on bad input; report it as bad input
+    except Exception as exc:  # parsers raise all kinds of errors on bad input; report them as bad input
         raise InputError(f"{where}: cannot read this {kind} file, it seems damaged ({_short(exc)}); "
                          "open it and save it again, or give a .txt copy") from exc
     text = normalize_text(text)
@@ -308,8 +306,8 @@ def _open_zip(raw: bytes, where: str, kind: str, fix: str) -> zipfile.ZipFile:
                              "give a smaller document or a .txt copy")
         if (info.file_size >= RATIO_CHECK_MIN_BYTES
                 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
-            raise InputError(f"{where}: part {_one_line(info.filename)} is compressed over {MAX_COMPRESSION_RATIO} times "
-                             "(a zip bomb?); give a .txt copy of the document")
+            raise InputError(f"{where}: part {_one_line(info.filename)} is compressed over "
+                             f"{MAX_COMPRESSION_RATIO} times (a zip bomb?); give a .txt copy of the document")
     return archive
 
 
@@ -333,9 +331,9 @@ def _read_hwpx(raw: bytes, where: str) -> str:
         if "word/document.xml" in archive.namelist():
             raise InputError(f"{where}: is a Word document, not HWPX; rename it to .docx")
         raise InputError(f"{where}: has no Contents/section*.xml, so it is not an HWPX document; {fix}")
-    if "META-INF/manifest.xml" in archive.namelist():
-        if b"encryption-data" in archive.read("META-INF/manifest.xml")[:1_000_000]:
-            raise InputError(f"{where}: is password-protected (encrypted); remove the password in 한글 and save "
+    if ("META-INF/manifest.xml" in archive.namelist()
+            and b"encryption-data" in archive.read("META-INF/manifest.xml")):
+        raise InputError(f"{where}: is password-protected (encrypted); remove the password in 한글 and save "
                              "it again")
     lines: list[str] = []
     for _, name in sorted(sections):
@@ -392,7 +390,7 @@ def _hwpx_paragraphs(root: ElementTree.Element) -> list[str]:
 class _Paragraph:
     """A paragraph's text pieces and the paragraphs nested in it, filled in while walking."""
 
-    __slots__ = ("own", "nested")
+    __slots__ = ("nested", "own")
 
     def __init__(self) -> None:
         self.own: list[str] = []
@@ -424,7 +422,7 @@ def _read_hwp(raw: bytes, where: str) -> str:
 
     try:
         ole = olefile.OleFileIO(io.BytesIO(raw))
-    except Exception as exc:  # noqa: BLE001 - olefile raises various types for broken containers
+    except Exception as exc:  # olefile raises various types for broken containers
         raise InputError(f"{where}: the HWP container is damaged ({_short(exc)}); {fix}") from exc
     with ole:
         if not ole.exists("FileHeader"):
@@ -466,7 +464,8 @@ def _inflate(data: bytes, limit: int, where: str, name: str) -> bytes:
     try:
         out = inflater.decompress(data, max(limit, 1))
     except zlib.error as exc:
-        raise InputError(f"{where}: {name} cannot be decompressed ({_one_line(str(exc))}); the file is damaged") from exc
+        raise InputError(f"{where}: {name} cannot be decompressed ({_one_line(str(exc))}); "
+                         "the file is damaged") from exc
     if inflater.unconsumed_tail:
         raise InputError(f"{where}: body text expands to over {_mb(MAX_UNCOMPRESSED_BYTES)}; give a smaller "
                          "document or a .txt copy")
@@ -499,6 +498,8 @@ def _hwp_paragraphs(data: bytes, where: str, name: str) -> list[str]:
 
 
 # Control code units below 32 that take one unit, with the text they stand for.
+# A little-endian code unit below 32; zero-width so that matches at odd offsets cannot hide real ones.
+_HWP_CONTROL_UNIT = re.compile(rb"(?=[\x00-\x1f]\x00)")
 _HWP_CHAR_CONTROLS = {0: "", 10: "\n", 13: "", 24: "-", 25: "", 26: "", 27: "", 28: "", 29: "", 30: " ", 31: " "}
 
 
@@ -508,27 +509,25 @@ def _hwp_para_text(payload: bytes) -> str:
     Char controls (0, 10, 13, 24-31) take one unit; inline and extended controls (1-9, 11-12, 14-23: tables,
     pictures, fields, tabs...) take eight units, whose contents are skipped. A tab (9) is kept as a tab.
     """
-    units = array("H")
-    units.frombytes(payload[:len(payload) & ~1])
-    if sys.byteorder == "big":
-        units.byteswap()
-    kept = array("H")
-    i, n = 0, len(units)
-    while i < n:
-        unit = units[i]
-        if unit >= 32:
-            kept.append(unit)
-            i += 1
-        elif unit in _HWP_CHAR_CONTROLS:
-            kept.extend(ord(c) for c in _HWP_CHAR_CONTROLS[unit])
-            i += 1
+    data = payload[:len(payload) & ~1]
+    pieces: list[bytes] = []
+    pos = 0  # byte offset of the next unit to copy
+    # Controls are rare: find them with a regex and copy the text between them in bulk.
+    for match in _HWP_CONTROL_UNIT.finditer(data):
+        at = match.start()
+        if at % 2 or at < pos:  # odd offset (not a unit boundary) or inside a skipped control
+            continue
+        pieces.append(data[pos:at])
+        unit = data[at]
+        if unit in _HWP_CHAR_CONTROLS:
+            pieces.append(_HWP_CHAR_CONTROLS[unit].encode("utf-16-le"))
+            pos = at + 2
         else:
             if unit == 9:
-                kept.append(9)
-            i += 8
-    if sys.byteorder == "big":
-        kept.byteswap()
-    return kept.tobytes().decode("utf-16-le", errors="replace")
+                pieces.append("\t".encode("utf-16-le"))
+            pos = at + 16
+    pieces.append(data[pos:])
+    return b"".join(pieces).decode("utf-16-le", errors="replace")
 
 
 # --------------------------------------------------------------------------------------------- pdf
