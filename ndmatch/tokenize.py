@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import threading
 import unicodedata
 from functools import cached_property
 from importlib import resources
@@ -19,12 +16,11 @@ from typing import Iterable
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from ndmatch.errors import JavaNotFoundError, UsageError
+from ndmatch.errors import UsageError
+from ndmatch.jvm import TAGGERS, get_tagger  # noqa: F401 - re-exported for callers of this module
 
 #: Bumped whenever tokenization output changes for the same settings (invalidates caches, refuses old models).
 TOKENIZER_VERSION = "1"
-
-TAGGERS = ("komoran", "okt")
 
 #: Parts of speech kept per tagger: nouns, verb and adjective stems, roots, Hanja, unknown noun-likes.
 DEFAULT_KEEP_POS = {
@@ -49,64 +45,6 @@ def _placeholder_for(match: re.Match) -> str:
     """
     following = match.string[match.end():match.end() + 1]
     return " 거" if following in _VOWEL_PARTICLES else " 것"
-
-
-_tagger_lock = threading.Lock()
-_taggers: dict[str, object] = {}
-_tagger_pid: int | None = None
-
-
-def _start_jvm() -> None:
-    """Start the JVM for KoNLPy, turning JPype's failures into one actionable error."""
-    import jpype
-
-    if jpype.isJVMStarted():
-        return
-    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        raise JavaNotFoundError(
-            "no Java runtime found: KoNLPy needs Java 8 or newer. Install one "
-            "(Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME."
-        )
-    from konlpy import jvm
-
-    try:
-        jvm.init_jvm()
-    except jpype.JVMNotFoundException as exc:
-        raise JavaNotFoundError(
-            f"no usable Java runtime found ({exc}). Install one "
-            "(Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME to it."
-        ) from exc
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise JavaNotFoundError(
-            f"the Java runtime failed to start ({exc}). Check JAVA_HOME and that Java 8+ is installed."
-        ) from exc
-
-
-def get_tagger(name: str):
-    """Return this process's KoNLPy tagger ``name`` ('komoran' or 'okt'), creating it on first use."""
-    global _tagger_pid
-    if name not in TAGGERS:
-        raise UsageError(f"unknown tagger {name!r}: choose one of {', '.join(TAGGERS)}")
-    with _tagger_lock:
-        if _tagger_pid is not None and _tagger_pid != os.getpid():
-            # A JVM does not survive fork(); a forked child must not reuse the parent's tagger objects.
-            _taggers.clear()
-        _tagger_pid = os.getpid()
-        tagger = _taggers.get(name)
-        if tagger is None:
-            _start_jvm()
-            if name == "komoran":
-                from konlpy.tag import Komoran
-
-                userdic = resources.files("ndmatch.data").joinpath("komoran_userdic.txt")
-                with resources.as_file(userdic) as path:
-                    tagger = Komoran(userdic=str(path))
-            else:
-                from konlpy.tag import Okt
-
-                tagger = Okt()
-            _taggers[name] = tagger
-        return tagger
 
 
 def normalize_text(text: str) -> str:
