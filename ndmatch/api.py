@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -14,6 +14,13 @@ from ndmatch.matcher import Match, Matcher, check_text
 from ndmatch.settings import DEFAULT_TOP, ModelSettings
 
 Progress = Callable[[str], None]
+
+#: Used when a corpus is too small to cross-validate (no out-of-fold scores to calibrate on).
+DEFAULT_GRADES = {"thresholds": {"강력 추천": 0.5, "검토 권장": 0.2}, "target_precision": None, "fallback": "참고"}
+#: Drafts shorter than this get a note asking for the title, aims and main activities.
+SHORT_DRAFT_CHARS = 60
+#: Below this share of Hangul the ranking is flagged as unreliable.
+MIN_HANGUL_RATIO = 0.3
 
 
 def _quiet(_: str) -> None:
@@ -43,7 +50,9 @@ def build_manifest(result, corpus_dir: Path) -> dict:
         "catalog": [p.to_dict() for p in result.corpus.programs],
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "training_seconds": round(result.seconds, 2),
-        "metrics": {"cross_validation": result.cv_metrics, "heldout": result.heldout_metrics},
+        "metrics": {"cross_validation": {k: v for k, v in result.cv_metrics.items() if k != "grades"},
+                    "heldout": result.heldout_metrics},
+        "grades": result.cv_metrics.get("grades", DEFAULT_GRADES),
     }
 
 
@@ -90,22 +99,65 @@ def load_matcher(model: Path | None = None, progress: Progress = _quiet) -> Matc
 
 @dataclass
 class ScoredText:
-    """The ranking of one input."""
+    """The ranking of one input, with how far to trust it."""
 
     input: str
     matches: list[Match]
+    confidence: str = "high"
+    warnings: list[str] = field(default_factory=list)
+    text: str = ""
 
     def to_dict(self) -> dict:
-        return {"input": self.input, "matches": [m.to_dict() for m in self.matches]}
+        return {"input": self.input, "confidence": self.confidence, "warnings": self.warnings,
+                "matches": [m.to_dict() for m in self.matches]}
 
 
-def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAULT_TOP) -> list[ScoredText]:
-    """Rank programs for each ``(name, text)`` input; ``top`` matches each, best first."""
+def assess(text: str, best_score: float, grades: dict) -> list[str]:
+    """Plain-language reasons not to trust a ranking (empty when it looks sound)."""
+    from ndmatch.tokenize import hangul_ratio
+
+    warnings = []
+    if len(text) < SHORT_DRAFT_CHARS:
+        warnings.append(f"초안이 짧습니다({len(text)}자): 사업명, 사업 목적, 주요 내용(무엇을 어디에 누구를 위해 "
+                        "구축하는지)을 더 적으면 추천이 정확해집니다.")
+    if hangul_ratio(text) < MIN_HANGUL_RATIO:
+        warnings.append("한국어가 거의 없는 글입니다: 모형은 한국어 제안서로 학습되어 순위를 믿기 어렵습니다.")
+    review = grades["thresholds"].get("검토 권장", 0.2)
+    if best_score < review:
+        warnings.append(f"뚜렷하게 맞는 사업이 없습니다(최고 적합도 {best_score * 100:.0f}%, 검토 권장 기준 "
+                        f"{review * 100:.0f}%): 아래 순위는 참고만 하십시오.")
+    return warnings
+
+
+def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAULT_TOP,
+          explain: bool = True) -> list[ScoredText]:
+    """Rank programs for each ``(name, text)`` input; ``top`` matches each, best first.
+
+    Each match carries a grade; with ``explain`` also its evidence terms and the program terms the draft lacks.
+    """
     if top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
+    from ndmatch.evaluation import grade_for
+    from ndmatch.explain import Explainer
+
+    grades = matcher.manifest.get("grades") or DEFAULT_GRADES
     named = [(name, check_text(text, name)) for name, text in inputs]
-    rows = matcher.scores([text for _, text in named])
-    return [ScoredText(input=name, matches=matcher.matches(row, top)) for (name, _), row in zip(named, rows)]
+    token_docs = matcher.tokenizer.transform([text for _, text in named])
+    rows = matcher.scores_from_tokens(token_docs)
+    explainer = Explainer(matcher.pipeline, matcher.program_ids) if explain else None
+    results = []
+    for (name, text), doc, row in zip(named, token_docs, rows):
+        matches = matcher.matches(row, top)
+        for match in matches:
+            match.grade = grade_for(match.score, grades)
+            if explainer is not None:
+                index = matcher.program_ids.index(match.program)
+                match.evidence = explainer.evidence(doc, text, index)
+                match.missing = explainer.missing(doc, index)
+        warnings = assess(text, float(row.max()) if len(row) else 0.0, grades)
+        results.append(ScoredText(input=name, matches=matches, confidence="low" if warnings else "high",
+                                  warnings=warnings, text=text))
+    return results
 
 
 def evaluate(matcher: Matcher, data_path: Path) -> dict:

@@ -141,6 +141,8 @@ def score(paths: tuple[str, ...], top: int, output_format: str, model: str | Non
         if i:
             click.echo()
         click.echo(f"# {result.input}")
+        for warning in result.warnings:
+            click.echo(f"주의: {warning}")
         click.echo(render_matches(result.matches))
 
 

@@ -55,3 +55,39 @@ def compute_metrics(scores: np.ndarray, program_ids: list[str], labels: list[tup
         "per_program": per_program,
         "confusions": [{"true": t, "predicted": p, "count": c} for (t, p), c in confusions.most_common(10)],
     }
+
+
+#: Share of matches at or above each grade's threshold that are one of the text's labels, on cross-validated
+#: (out-of-fold) predictions over every (text, program) pair.
+GRADE_PRECISION = {"강력 추천": 0.90, "검토 권장": 0.50}
+GRADE_FALLBACK = "참고"
+
+
+def calibrate_grades(scores: np.ndarray, program_ids: list[str], labels: list[tuple[str, ...]]) -> dict:
+    """Score thresholds per grade, from out-of-fold predictions.
+
+    For each grade, the lowest score s such that, among all (text, program) pairs scoring at least s, the
+    program is one of the text's labels at least ``GRADE_PRECISION[grade]`` of the time. Returns
+    ``{"thresholds": {"강력 추천": s1, "검토 권장": s2}, ...}`` with s1 >= s2.
+    """
+    truth = np.array([[pid in lab for pid in program_ids] for lab in labels]).ravel()
+    flat = scores.ravel()
+    order = np.argsort(-flat)
+    precision = np.cumsum(truth[order]) / np.arange(1, len(order) + 1)
+    thresholds: dict = {}
+    previous = 1.0
+    for grade, target in GRADE_PRECISION.items():
+        ok = np.nonzero(precision >= target)[0]
+        threshold = float(flat[order][ok.max()]) if len(ok) else previous
+        threshold = min(max(threshold, 0.01), previous)
+        thresholds[grade] = round(threshold, 4)
+        previous = threshold
+    return {"thresholds": thresholds, "target_precision": GRADE_PRECISION, "fallback": GRADE_FALLBACK}
+
+
+def grade_for(score: float, grades: dict) -> str:
+    """The grade of a score under calibrated ``grades`` (see :func:`calibrate_grades`)."""
+    for grade, threshold in grades["thresholds"].items():
+        if score >= threshold:
+            return grade
+    return grades.get("fallback", GRADE_FALLBACK)

@@ -42,10 +42,22 @@ def render_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def render_matches(matches, name_width: int = 34) -> str:
-    """Ranked programs of one input as a table with score bars."""
+    """Ranked programs of one input as a table with score bars, grades and, when present, the reasons."""
     rows = [[str(i), m.program, pad(m.name, name_width).rstrip(), PILLAR_NAMES.get(m.pillar, m.pillar),
-             f"{bar(m.score)} {m.score * 100:5.1f}%"] for i, m in enumerate(matches, 1)]
-    return render_table(["순위", "ID", "사업명", "분야", "적합도"], rows)
+             f"{bar(m.score)} {m.score * 100:5.1f}%", m.grade or ""] for i, m in enumerate(matches, 1)]
+    lines = [render_table(["순위", "ID", "사업명", "분야", "적합도", "등급"], rows)]
+    for m in matches:
+        if m.evidence is None and m.missing is None:
+            continue
+        lines.append(f"\n{m.program} {m.name}")
+        if m.evidence:
+            lines.append("  근거(초안의 단어): " + ", ".join(e["term"] for e in m.evidence))
+        if m.missing:
+            lines.append("  보완 검토(사업의 핵심어 중 초안에 없는 것): " + ", ".join(m.missing))
+        if m.similar:
+            lines.append("  유사 사례: " + "; ".join(f"{s['id']} {s['title']} ({s['similarity']:.2f})"
+                                                  for s in m.similar))
+    return "\n".join(lines)
 
 
 def render_metrics(metrics: dict, names: dict[str, str] | None = None) -> str:

@@ -24,9 +24,18 @@ class Match:
     name: str
     pillar: str
     score: float
+    grade: str | None = None
+    evidence: list[dict] | None = None
+    missing: list[str] | None = None
+    similar: list[dict] | None = None
 
     def to_dict(self) -> dict:
-        return {"program": self.program, "name": self.name, "pillar": self.pillar, "score": round(self.score, 4)}
+        data = {"program": self.program, "name": self.name, "pillar": self.pillar, "score": round(self.score, 4)}
+        for key in ("grade", "evidence", "missing", "similar"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
 
 
 @dataclass

@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 from ndmatch.cache import TokenCache, tokenize_texts
 from ndmatch.corpus import Corpus, LabelledText, load_corpus
 from ndmatch.errors import CorpusFormatError
-from ndmatch.evaluation import compute_metrics
+from ndmatch.evaluation import calibrate_grades, compute_metrics
 from ndmatch.model import build_pipeline, fit_head, head_scores
 from ndmatch.settings import ModelSettings
 from ndmatch.tokenize import KoreanTokenizer
@@ -74,6 +74,7 @@ def cross_validate(settings: ModelSettings, data: TrainingData, program_ids: lis
         scores[test_idx] = head_scores(head, list(docs[test_idx]))
     metrics = compute_metrics(scores, program_ids, data.proposal_labels)
     metrics["folds"] = folds
+    metrics["grades"] = calibrate_grades(scores, program_ids, data.proposal_labels)
     return metrics
 
 

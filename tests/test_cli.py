@@ -42,6 +42,21 @@ def test_score_json_contract(runner, small_model, draft):
     assert matches[0]["pillar"] == "digital"
     scores = [m["score"] for m in matches]
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    best = matches[0]
+    assert best["grade"] in ("강력 추천", "검토 권장", "참고")
+    assert {"어르신", "보건소"} & {e["term"] for e in best["evidence"]}
+    assert all(e["weight"] > 0 for e in best["evidence"])
+    assert best["missing"] and not set(best["missing"]) & {e["term"] for e in best["evidence"]}
+    assert data[0]["confidence"] in ("high", "low")
+
+
+def test_short_or_foreign_draft_is_flagged(runner, small_model):
+    result = invoke(runner, ["score", "-", "--format", "json", "--model", str(small_model)],
+                    input="Smart hospital project plan".encode("utf-8"))
+    data = json.loads(result.stdout)[0]
+    assert data["confidence"] == "low"
+    assert any("짧습니다" in w for w in data["warnings"])
+    assert any("한국어" in w for w in data["warnings"])
 
 
 def test_score_top_and_stdin(runner, small_model):
@@ -57,6 +72,7 @@ def test_score_table_shows_korean_names_and_percentages(runner, small_model, dra
     assert result.exit_code == 0, result.output
     assert "스마트 의료 및 돌봄 인프라" in result.stdout
     assert "%" in result.stdout and "█" in result.stdout
+    assert "근거(초안의 단어)" in result.stdout and "보완 검토" in result.stdout
 
 
 def test_score_cp949_file(runner, small_model, tmp_path):
