@@ -53,7 +53,19 @@ def build_manifest(result, corpus_dir: Path) -> dict:
         "metrics": {"cross_validation": {k: v for k, v in result.cv_metrics.items() if k != "grades"},
                     "heldout": result.heldout_metrics},
         "grades": result.cv_metrics.get("grades", DEFAULT_GRADES),
+        # Rows of similar.npz: enough to show a similar project without re-reading the corpus.
+        "similar_projects": [{"id": p.id, "program": p.primary, "title": _title(p.text)}
+                             for p in result.corpus.proposals],
     }
+
+
+def _title(text: str, limit: int = 60) -> str:
+    """First line of a text, cut to ``limit`` characters, as a label for similar projects."""
+    import re
+
+    first = next((line.strip(" □○-·*#\t") for line in text.splitlines() if line.strip(" □○-·*#\t")), "")
+    first = re.sub(r"\s+", " ", first)
+    return first if len(first) <= limit else first[:limit - 1] + "…"
 
 
 def train(corpus_dir: Path | None = None, model_root: Path | None = None, settings: ModelSettings | None = None,
@@ -77,7 +89,7 @@ def train(corpus_dir: Path | None = None, model_root: Path | None = None, settin
             cache.close()
     manifest = build_manifest(result, corpus_dir)
     progress(f"saving the model under {model_root} ...")
-    folder = save_model(result.pipeline, manifest, model_root)
+    folder = save_model(result.pipeline, manifest, model_root, similar_matrix=result.similar_matrix)
     from ndmatch.persistence import read_manifest
 
     return folder, read_manifest(folder)
@@ -154,6 +166,7 @@ def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAUL
                 index = matcher.program_ids.index(match.program)
                 match.evidence = explainer.evidence(doc, text, index)
                 match.missing = explainer.missing(doc, index)
+                match.similar = matcher.similar(doc, match.program)
         warnings = assess(text, float(row.max()) if len(row) else 0.0, grades)
         results.append(ScoredText(input=name, matches=matches, confidence="low" if warnings else "high",
                                   warnings=warnings, text=text))

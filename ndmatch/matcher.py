@@ -76,6 +76,24 @@ class Matcher:
         """Score matrix (documents x programs, in [0, 1]) for raw texts."""
         return self.scores_from_tokens(self.tokenizer.transform(texts))
 
+    def similar(self, token_doc: str, program_id: str, limit: int = 3) -> list[dict] | None:
+        """The corpus proposals of ``program_id`` most similar to a tokenized draft (cosine of features)."""
+        if not hasattr(self, "_similar"):
+            from ndmatch.persistence import load_similar_matrix
+
+            self._similar = load_similar_matrix(self.path, self.manifest) if self.path else None
+        records = self.manifest.get("similar_projects") or []
+        if self._similar is None or self._similar.shape[0] != len(records):
+            return None
+        from sklearn.preprocessing import normalize
+
+        query = normalize(self.pipeline.named_steps["features"].transform([token_doc]))
+        sims = (self._similar @ query.T).toarray().ravel()
+        rows = [i for i, r in enumerate(records) if r["program"] == program_id]
+        rows.sort(key=lambda i: -sims[i])
+        return [{"id": records[i]["id"], "title": records[i]["title"], "similarity": round(float(sims[i]), 3)}
+                for i in rows[:limit]]
+
     def matches(self, row: np.ndarray, top: int | None = None) -> list[Match]:
         """Programs sorted by score (best first, ties by id), at most ``top`` of them."""
         order = sorted(range(len(self.program_ids)), key=lambda i: (-row[i], self.program_ids[i]))

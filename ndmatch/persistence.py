@@ -19,6 +19,7 @@ from pathlib import Path
 from ndmatch.errors import ModelError
 
 MODEL_FILE = "model.skops"
+SIMILAR_FILE = "similar.npz"
 MANIFEST_FILE = "manifest.json"
 CURRENT_FILE = "current"
 FORMAT_VERSION = 1
@@ -58,8 +59,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def save_model(pipeline, manifest: dict, root: Path) -> Path:
-    """Write a new model version under ``root`` and make it current; return its folder."""
+def save_model(pipeline, manifest: dict, root: Path, similar_matrix=None) -> Path:
+    """Write a new model version under ``root`` and make it current; return its folder.
+
+    ``similar_matrix`` (sparse, one row per corpus proposal) is stored beside the model for the
+    similar-project search; it is written with ``scipy.sparse.save_npz`` and read without pickle.
+    """
     import skops.io as sio
 
     root = Path(root)
@@ -75,6 +80,11 @@ def save_model(pipeline, manifest: dict, root: Path) -> Path:
             sio.dump(pipeline, model_path)
             manifest = dict(manifest, version=version, format_version=FORMAT_VERSION,
                             model_sha256=_sha256(model_path))
+            if similar_matrix is not None:
+                from scipy import sparse
+
+                sparse.save_npz(staging / SIMILAR_FILE, similar_matrix, compressed=True)
+                manifest["similar_sha256"] = _sha256(staging / SIMILAR_FILE)
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                                  encoding="utf-8")
             final = root / version
@@ -181,3 +191,20 @@ def load_model(path: Path) -> StoredModel:
         raise ModelError(f"{model_path}: cannot load the model ({type(exc).__name__}: {exc}); "
                          "retrain with `ndmatch train`") from exc
     return StoredModel(pipeline=pipeline, manifest=manifest, path=model_dir)
+
+
+def load_similar_matrix(model_dir: Path, manifest: dict):
+    """The stored similar-project matrix, checksum-verified and loaded without pickle; ``None`` if absent."""
+    from scipy import sparse
+
+    path = Path(model_dir) / SIMILAR_FILE
+    expected = manifest.get("similar_sha256")
+    if not expected or not path.is_file():
+        return None
+    if _sha256(path) != expected:
+        raise ModelError(f"{path}: checksum does not match the manifest (file changed or damaged); "
+                         "retrain or copy the model folder again")
+    try:
+        return sparse.load_npz(path)  # np.load with allow_pickle=False underneath
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: unreadable ({exc}); retrain with `ndmatch train`") from exc

@@ -112,6 +112,15 @@ class TrainResult:
     heldout_metrics: dict
     seconds: float
     tokenize_seconds: float
+    similar_matrix: object = None
+
+
+def similar_index(pipeline, data: TrainingData):
+    """Row-normalised features of the corpus proposals, for the similar-project search (float32, sparse)."""
+    from sklearn.preprocessing import normalize
+
+    features = pipeline.named_steps["features"].transform(data.proposal_docs)
+    return normalize(features).astype("float32").tocsr()
 
 
 def train_model(corpus_dir: Path | None = None, settings: ModelSettings | None = None,
@@ -141,4 +150,5 @@ def train_model(corpus_dir: Path | None = None, settings: ModelSettings | None =
         heldout_metrics = evaluate_items(pipeline, corpus.heldout, corpus.program_ids, cache)
     return TrainResult(pipeline=pipeline, corpus=corpus, settings=settings, cv_metrics=cv_metrics,
                        heldout_metrics=heldout_metrics, seconds=time.perf_counter() - start,
-                       tokenize_seconds=tokenize_seconds)
+                       tokenize_seconds=tokenize_seconds,
+                       similar_matrix=similar_index(pipeline, data) if corpus.proposals else None)

@@ -48,6 +48,9 @@ def test_score_json_contract(runner, small_model, draft):
     assert all(e["weight"] > 0 for e in best["evidence"])
     assert best["missing"] and not set(best["missing"]) & {e["term"] for e in best["evidence"]}
     assert data[0]["confidence"] in ("high", "low")
+    similar = best["similar"]
+    assert 1 <= len(similar) <= 3 and all(s["id"].startswith("t") for s in similar)
+    assert [s["similarity"] for s in similar] == sorted((s["similarity"] for s in similar), reverse=True)
 
 
 def test_short_or_foreign_draft_is_flagged(runner, small_model):

@@ -91,3 +91,12 @@ def test_retraining_switches_current_and_keeps_previous(small_corpus, tmp_path):
     assert first != second and first.exists() and second.exists()
     assert resolve_model_dir(tmp_path) == second
     assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_tampered_similar_index_is_refused(small_model, tmp_path):
+    from ndmatch.persistence import SIMILAR_FILE, load_similar_matrix, read_manifest
+
+    folder = copy_model(small_model, tmp_path)
+    (folder / SIMILAR_FILE).write_bytes(b"not the stored matrix")
+    with pytest.raises(ModelError, match="checksum does not match"):
+        load_similar_matrix(folder, read_manifest(folder))
