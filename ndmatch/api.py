@@ -118,10 +118,15 @@ class ScoredText:
     confidence: str = "high"
     warnings: list[str] = field(default_factory=list)
     text: str = ""
+    applicant: str | None = None
+    excluded: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"input": self.input, "confidence": self.confidence, "warnings": self.warnings,
+        data = {"input": self.input, "confidence": self.confidence, "warnings": self.warnings,
                 "matches": [m.to_dict() for m in self.matches]}
+        if self.applicant is not None:
+            data["applicant"] = {"type": self.applicant, "excluded": self.excluded}
+        return data
 
 
 def assess(text: str, best_score: float, grades: dict) -> list[str]:
@@ -142,10 +147,11 @@ def assess(text: str, best_score: float, grades: dict) -> list[str]:
 
 
 def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAULT_TOP,
-          explain: bool = True) -> list[ScoredText]:
+          explain: bool = True, applicant: str | None = None) -> list[ScoredText]:
     """Rank programs for each ``(name, text)`` input; ``top`` matches each, best first.
 
-    Each match carries a grade; with ``explain`` also its evidence terms and the program terms the draft lacks.
+    Each match carries a grade; with ``explain`` also its evidence terms, the program terms the draft lacks
+    and similar corpus projects. With ``applicant`` (지자체, 대학 …) programs not open to it are left out.
     """
     if top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
@@ -153,13 +159,15 @@ def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAUL
     from ndmatch.explain import Explainer
 
     grades = matcher.manifest.get("grades") or DEFAULT_GRADES
+    allowed = matcher.eligible(applicant)
+    excluded = sorted(set(matcher.program_ids) - allowed)
     named = [(name, check_text(text, name)) for name, text in inputs]
     token_docs = matcher.tokenizer.transform([text for _, text in named])
     rows = matcher.scores_from_tokens(token_docs)
     explainer = Explainer(matcher.pipeline, matcher.program_ids) if explain else None
     results = []
     for (name, text), doc, row in zip(named, token_docs, rows):
-        matches = matcher.matches(row, top)
+        matches = matcher.matches(row, top, allowed)
         for match in matches:
             match.grade = grade_for(match.score, grades)
             if explainer is not None:
@@ -169,7 +177,7 @@ def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAUL
                 match.similar = matcher.similar(doc, match.program)
         warnings = assess(text, float(row.max()) if len(row) else 0.0, grades)
         results.append(ScoredText(input=name, matches=matches, confidence="low" if warnings else "high",
-                                  warnings=warnings, text=text))
+                                  warnings=warnings, text=text, applicant=applicant, excluded=excluded))
     return results
 
 

@@ -120,8 +120,10 @@ def _read_inputs(paths: tuple[str, ...]) -> list[tuple[str, str]]:
               help="How many programs to show per input.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
+@click.option("--applicant", default=None,
+              help="Leave out programs not open to this applicant type (지자체, 중소기업, 대학, 의료기관 …).")
 @MODEL_OPTION
-def score(paths: tuple[str, ...], top: int, output_format: str, model: str | None) -> None:
+def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str | None, model: str | None) -> None:
     """Rank the programs for each proposal file (or '-' for standard input).
 
     \b
@@ -133,7 +135,7 @@ def score(paths: tuple[str, ...], top: int, output_format: str, model: str | Non
 
     inputs = _read_inputs(paths)
     matcher = api.load_matcher(_model_path(model), progress=_progress)
-    results = api.score(matcher, inputs, top=top)
+    results = api.score(matcher, inputs, top=top, applicant=applicant)
     if output_format == "json":
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
         return
@@ -143,6 +145,9 @@ def score(paths: tuple[str, ...], top: int, output_format: str, model: str | Non
         click.echo(f"# {result.input}")
         for warning in result.warnings:
             click.echo(f"주의: {warning}")
+        if result.applicant is not None:
+            click.echo(f"신청 주체 '{result.applicant}'에 열려 있지 않은 사업 {len(result.excluded)}개 제외"
+                       + (f": {', '.join(result.excluded)}" if result.excluded else ""))
         click.echo(render_matches(result.matches))
 
 

@@ -94,9 +94,21 @@ class Matcher:
         return [{"id": records[i]["id"], "title": records[i]["title"], "similarity": round(float(sims[i]), 3)}
                 for i in rows[:limit]]
 
-    def matches(self, row: np.ndarray, top: int | None = None) -> list[Match]:
-        """Programs sorted by score (best first, ties by id), at most ``top`` of them."""
-        order = sorted(range(len(self.program_ids)), key=lambda i: (-row[i], self.program_ids[i]))
+    def eligible(self, applicant: str | None) -> set[str]:
+        """Ids of the programs open to ``applicant`` (all of them when ``None``)."""
+        if applicant is None:
+            return set(self.program_ids)
+        from ndmatch.errors import UsageError
+        from ndmatch.programs import APPLICANT_TYPES
+
+        if applicant not in APPLICANT_TYPES:
+            raise UsageError(f"unknown applicant type {applicant!r}; use one of: {', '.join(APPLICANT_TYPES)}")
+        return {p.id for p in self.programs if applicant in p.applicants}
+
+    def matches(self, row: np.ndarray, top: int | None = None, allowed: set[str] | None = None) -> list[Match]:
+        """Programs sorted by score (best first, ties by id), at most ``top`` of them, only ``allowed`` ones."""
+        order = sorted((i for i, pid in enumerate(self.program_ids) if allowed is None or pid in allowed),
+                       key=lambda i: (-row[i], self.program_ids[i]))
         if top is not None:
             order = order[:max(top, 0)]
         result = []

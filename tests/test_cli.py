@@ -160,3 +160,23 @@ def test_errors_are_one_line_without_traceback(runner, small_model, tmp_path, dr
     assert re.search(message, result.stderr), result.stderr
     assert "Traceback" not in result.output + result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("Error")]) == 1
+
+
+def test_applicant_filter_leaves_out_programs_and_says_how_many(runner, small_model, draft):
+    from ndmatch.matcher import Matcher
+
+    matcher = Matcher.load(small_model)
+    closed = sorted(p.id for p in matcher.programs if "교육청" not in p.applicants)
+    assert closed, "fixture needs a program closed to 교육청"
+    result = invoke(runner, ["score", str(draft), "--format", "json", "--applicant", "교육청",
+                             "--model", str(small_model)])
+    data = json.loads(result.stdout)[0]
+    assert data["applicant"] == {"type": "교육청", "excluded": closed}
+    assert not {m["program"] for m in data["matches"]} & set(closed)
+    table = invoke(runner, ["score", str(draft), "--applicant", "교육청", "--model", str(small_model)])
+    assert f"사업 {len(closed)}개 제외" in table.stdout
+
+
+def test_unknown_applicant_type_is_a_usage_error(runner, small_model, draft):
+    result = CliRunner().invoke(cli, ["score", str(draft), "--applicant", "외계인", "--model", str(small_model)])
+    assert result.exit_code == 2 and "unknown applicant type '외계인'" in result.stderr
