@@ -122,8 +122,11 @@ def _read_inputs(paths: tuple[str, ...]) -> list[tuple[str, str]]:
               show_default=True, help="Output format.")
 @click.option("--applicant", default=None,
               help="Leave out programs not open to this applicant type (지자체, 중소기업, 대학, 의료기관 …).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a self-contained Korean HTML report (bar chart, reasons, suggestions) here.")
 @MODEL_OPTION
-def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str | None, model: str | None) -> None:
+def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str | None, report_path: Path | None,
+          model: str | None) -> None:
     """Rank the programs for each proposal file (or '-' for standard input).
 
     \b
@@ -136,6 +139,15 @@ def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str |
     inputs = _read_inputs(paths)
     matcher = api.load_matcher(_model_path(model), progress=_progress)
     results = api.score(matcher, inputs, top=top, applicant=applicant)
+    if report_path is not None:
+        from ndmatch.report_html import render_report
+
+        page = render_report(results, {p.id: p for p in matcher.programs}, matcher.manifest.get("version", ""))
+        try:
+            report_path.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{report_path}: cannot write the report ({exc.strerror}); choose another path", 1)
+        click.echo(f"report written to {report_path}", err=True)
     if output_format == "json":
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
         return
