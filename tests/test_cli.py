@@ -180,3 +180,22 @@ def test_applicant_filter_leaves_out_programs_and_says_how_many(runner, small_mo
 def test_unknown_applicant_type_is_a_usage_error(runner, small_model, draft):
     result = CliRunner().invoke(cli, ["score", str(draft), "--applicant", "외계인", "--model", str(small_model)])
     assert result.exit_code == 2 and "unknown applicant type '외계인'" in result.stderr
+
+
+def test_bad_documents_end_with_one_line(runner, small_model, tmp_path, monkeypatch):
+    """Corrupt, empty, image-only and oversized files: exit status 1 and one clear line, no traceback."""
+    from test_readers import image_only_pdf
+
+    import ndmatch.readers
+
+    files = {"corrupt.docx": b"PK\x03\x04 not really a zip", "empty.txt": b"",
+             "scan.pdf": image_only_pdf(), "big.txt": "스마트 병원 ".encode("utf-8") * 400}
+    monkeypatch.setattr(ndmatch.readers, "MAX_FILE_BYTES", 1000)
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = CliRunner().invoke(cli, ["score", str(path), "--model", str(small_model)])
+        assert result.exit_code == 1, (name, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"Error: {path}"), (name, result.stderr)
+        assert "Traceback" not in result.output
