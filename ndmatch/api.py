@@ -60,11 +60,17 @@ def build_manifest(result, corpus_dir: Path) -> dict:
 
 
 def _title(text: str, limit: int = 60) -> str:
-    """First line of a text, cut to ``limit`` characters, as a label for similar projects."""
+    """A short label for a corpus proposal: its 사업명/과제명 line if it has one, else its first real sentence."""
     import re
 
-    first = next((line.strip(" □○-·*#\t") for line in text.splitlines() if line.strip(" □○-·*#\t")), "")
-    first = re.sub(r"\s+", " ", first)
+    lines = [re.sub(r"\s+", " ", line).strip(" □○◦▪■-·*#\t") for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    named = next((m.group(2) for line in lines
+                  if (m := re.search(r"(사업명|과제명|건명|제목)\s*[:：]\s*(.+)", line))), None)
+    # Skip generic headings such as "1. 사업 개요" or "[공모 신청서]".
+    first = named or next((line for line in lines if len(line) >= 15 and not line.startswith(("[", "<", "【"))),
+                          lines[0] if lines else "")
+    first = re.sub(r"^(\d+[.)]|[가-하][.)])\s*", "", first).strip()
     return first if len(first) <= limit else first[:limit - 1] + "…"
 
 
