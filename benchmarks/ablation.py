@@ -91,7 +91,8 @@ def main() -> None:
     cache = TokenCache()
     base = ModelSettings()
     variants = [
-        ("default: komoran, words 1-2 + chars, C=10, program text x3", base),
+        ("default: komoran, words 1-2 + chars, C=10, program text x3, prototype blend 0.5", base),
+        ("no prototype blend (classifier only)", replace(base, prototype_weight=0.0)),
         ("words 1-2 only (no char n-grams)", replace(base, char_ngrams=False)),
         ("words 1 only + chars", replace(base, word_ngram_max=1)),
         ("C=3", replace(base, C=3.0)),

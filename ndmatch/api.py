@@ -75,10 +75,11 @@ def _title(text: str, limit: int = 60) -> str:
 
 
 def train(corpus_dir: Path | None = None, model_root: Path | None = None, settings: ModelSettings | None = None,
-          use_cache: bool = True, progress: Progress = _quiet):
+          use_cache: bool = True, progress: Progress = _quiet, cross_validate: bool = True):
     """Train a model on ``corpus_dir`` and save it as the current version under ``model_root``.
 
-    Returns ``(model_folder, manifest)``.
+    Without ``cross_validate`` (a quick retrain) the grade thresholds are taken over from the store's current
+    model, or the defaults when there is none. Returns ``(model_folder, manifest)``.
     """
     from ndmatch.cache import TokenCache
     from ndmatch.corpus import default_corpus_dir
@@ -89,16 +90,29 @@ def train(corpus_dir: Path | None = None, model_root: Path | None = None, settin
     model_root = Path(model_root) if model_root is not None else default_model_root()
     cache = TokenCache() if use_cache else None
     try:
-        result = train_model(corpus_dir, settings, cache=cache, progress=progress)
+        result = train_model(corpus_dir, settings, cache=cache, progress=progress, with_cv=cross_validate)
     finally:
         if cache is not None:
             cache.close()
     manifest = build_manifest(result, corpus_dir)
+    if not cross_validate:
+        manifest["grades"] = _previous_grades(model_root)
     progress(f"saving the model under {model_root} ...")
     folder = save_model(result.pipeline, manifest, model_root, similar_matrix=result.similar_matrix)
     from ndmatch.persistence import read_manifest
 
     return folder, read_manifest(folder)
+
+
+def _previous_grades(model_root: Path) -> dict:
+    """Grade thresholds of the store's current model (calibrated by its cross-validation), else defaults."""
+    from ndmatch.errors import ModelError
+    from ndmatch.persistence import read_manifest, resolve_model_dir
+
+    try:
+        return read_manifest(resolve_model_dir(model_root)).get("grades") or DEFAULT_GRADES
+    except ModelError:
+        return DEFAULT_GRADES
 
 
 def load_matcher(model: Path | None = None, progress: Progress = _quiet) -> Matcher:
@@ -167,7 +181,7 @@ def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAUL
     grades = matcher.manifest.get("grades") or DEFAULT_GRADES
     allowed = matcher.eligible(applicant)
     excluded = sorted(set(matcher.program_ids) - allowed)
-    named = [(name, check_text(text, name)) for name, text in inputs]
+    named = [(name, check_text(text, "standard input" if name == "-" else name)) for name, text in inputs]
     token_docs = matcher.tokenizer.transform([text for _, text in named])
     rows = matcher.scores_from_tokens(token_docs)
     explainer = Explainer(matcher.pipeline, matcher.program_ids) if explain else None

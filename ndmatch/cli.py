@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import click
 
 from ndmatch import __version__
-from ndmatch.errors import NdmatchError
+from ndmatch.errors import InputError, NdmatchError
 from ndmatch.settings import DEFAULT_TOP
 
 
@@ -69,13 +70,30 @@ CORPUS_OPTION = click.option("--corpus", "corpus", type=click.Path(file_okay=Fal
 def cli(ctx: click.Context, debug: bool) -> None:
     """Rank Korean New Deal (한국판 뉴딜) funding programs for Korean project proposals."""
     ctx.obj = {"debug": debug}
+    _log_warnings_to_stderr()
+
+
+class _EchoHandler(logging.Handler):
+    """Library warnings (``logging.getLogger("ndmatch")``, e.g. a text cut to the length limit) as stderr lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _log_warnings_to_stderr() -> None:
+    logger = logging.getLogger("ndmatch")
+    if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
+        logger.addHandler(_EchoHandler(logging.WARNING))
+        logger.propagate = False
 
 
 @cli.command()
 @CORPUS_OPTION
 @MODEL_OPTION
 @click.option("--no-cache", is_flag=True, help="Do not use or fill the tokenization cache.")
-def train(corpus: Path | None, model: str | None, no_cache: bool) -> None:
+@click.option("--no-cv", is_flag=True,
+              help="Skip cross-validation (quick retrain); grades keep the current model's calibration.")
+def train(corpus: Path | None, model: str | None, no_cache: bool, no_cv: bool) -> None:
     """Train a model on a corpus and make it the current one.
 
     \b
@@ -86,7 +104,7 @@ def train(corpus: Path | None, model: str | None, no_cache: bool) -> None:
     from ndmatch.formatting import render_metrics
 
     folder, manifest = api.train(corpus_dir=corpus, model_root=_model_path(model), use_cache=not no_cache,
-                                 progress=_progress)
+                                 progress=_progress, cross_validate=not no_cv)
     names = {p["id"]: p["name"] for p in manifest["catalog"]}
     click.echo(f"model {manifest['version']} saved in {folder} ({manifest['training_seconds']:.1f} s)")
     cv = manifest["metrics"]["cross_validation"]
@@ -105,8 +123,12 @@ def _read_inputs(paths: tuple[str, ...]) -> list[tuple[str, str]]:
     inputs = []
     for path in paths or ("-",):
         if path == "-":
-            data = sys.stdin.buffer.read()
-            from ndmatch.readers import decode_text
+            from ndmatch.readers import MAX_FILE_BYTES, decode_text
+
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # same cap as for files
+            if len(data) > MAX_FILE_BYTES:
+                raise InputError(f"standard input: more than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+                                 "give a shorter text or a file")
 
             inputs.append(("-", decode_text(data, "standard input")))
         else:
@@ -166,34 +188,68 @@ def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str |
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write CSV (UTF-8 with BOM, for Excel) here instead of standard output.")
+              help="Write here (.csv UTF-8 with BOM for Excel, .xlsx or .jsonl) instead of standard output.")
+@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx", "jsonl"]), default=None,
+              help="Output format (default: from --out's suffix, else csv).")
 @click.option("--program", default=None, help="Sort proposals by their fit to this program id.")
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Programs per proposal.")
 @click.option("--text-column", default="text", show_default=True, help="Column holding the proposal text.")
 @click.option("--id-column", default="id", show_default=True, help="Column holding the proposal id.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: all cores).")
+@click.option("--backend", type=click.Choice(["threads", "processes", "dask"]), default="threads",
+              show_default=True, help="Run chunks in threads sharing one JVM, in worker processes, or on Dask.")
+@click.option("--scheduler", default=None, help="Dask scheduler address (with --backend dask).")
+@click.option("--no-cache", is_flag=True, help="Do not use or fill the tokenization cache.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a portfolio view per program (.html chart or .csv).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @MODEL_OPTION
-def rank(input_path: Path, out: Path | None, program: str | None, top: int, text_column: str, id_column: str,
-         model: str | None) -> None:
-    """Rank programs for every proposal of a CSV, JSONL or XLSX table.
+def rank(input_path: Path, out: Path | None, output_format: str | None, program: str | None, top: int,
+         text_column: str, id_column: str, jobs: int | None, backend: str, scheduler: str | None,
+         no_cache: bool, summary_path: Path | None, quiet: bool, model: str | None) -> None:
+    """Rank programs for every proposal of a CSV, JSONL or XLSX table or a folder of documents.
 
     \b
     Example:
-        ndmatch rank proposals.csv --out ranked.csv --program D07
+        ndmatch rank proposals.csv --out ranked.xlsx --program D07 --summary portfolio.html
     """
     from ndmatch import api
-    from ndmatch.reports import write_ranked_csv
+    from ndmatch.batch import rank_batch
 
     matcher = api.load_matcher(_model_path(model), progress=_progress)
-    ranked, skipped = api.rank(matcher, input_path, top=top, program=program, text_column=text_column,
-                               id_column=id_column, progress=_progress)
-    for message in skipped:
-        click.echo(f"warning: {message}", err=True)
+    bar = None
+
+    def start(source) -> None:
+        nonlocal bar
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=source.count(), unit="doc", file=sys.stderr, dynamic_ncols=True)
+
+    def skipped(message: str) -> None:
+        if bar is not None:
+            bar.write(f"warning: {message}", file=sys.stderr)
+        else:
+            click.echo(f"warning: {message}", err=True)
+
+    try:
+        result = rank_batch(matcher, input_path, out=out, fmt=output_format, top=top, program=program,
+                            text_column=text_column, id_column=id_column, jobs=jobs, backend=backend,
+                            scheduler=scheduler, use_cache=not no_cache, summary_path=summary_path,
+                            stdout=sys.stdout, on_skip=skipped, on_start=start,
+                            on_progress=lambda n: bar.update(n) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    portfolio = result.portfolio
     if out is not None:
-        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-            write_ranked_csv(fh, ranked, top, program)
-        click.echo(f"{len(ranked)} proposals ranked into {out} ({len(skipped)} skipped)", err=True)
-    else:
-        write_ranked_csv(sys.stdout, ranked, top, program)
+        click.echo(f"{portfolio.ranked} proposals ranked into {out} ({portfolio.skipped} skipped)", err=True)
+    if result.truncated_cells:
+        click.echo(f"warning: {result.truncated_cells} cells longer than Excel's 32,767 characters were cut",
+                   err=True)
+    click.echo(portfolio.render_text(), err=True)
+    if summary_path is not None:
+        click.echo(f"portfolio summary written to {summary_path}", err=True)
 
 
 @cli.command()
@@ -301,6 +357,149 @@ def cache_clear() -> None:
     removed = store.clear()
     store.close()
     click.echo(f"removed {removed} cached tokenizations from {store.path}")
+
+
+@programs.command("add")
+@click.argument("program_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--corpus", "corpus", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Corpus to add to (default: $NDMATCH_CORPUS; the bundled corpus is read-only, copy it "
+                   "first with `ndmatch corpus init DIR`).")
+def programs_add(program_file: Path, corpus: Path | None) -> None:
+    """Validate a new program file and copy it into a corpus's programs/ folder.
+
+    \b
+    Example:
+        ndmatch corpus init my-corpus && ndmatch programs add D13.yaml --corpus my-corpus
+    """
+    from ndmatch.programs import add_program
+
+    corpus = corpus or (Path(os.environ["NDMATCH_CORPUS"]) if os.environ.get("NDMATCH_CORPUS") else None)
+    if corpus is None:
+        raise click.UsageError("pass --corpus DIR (create one with `ndmatch corpus init DIR`); "
+                               "the bundled corpus is not changed in place")
+    check = add_program(program_file, corpus)
+    for warning in check.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"added {check.program.id} {check.program.name} to {corpus / 'programs'}; "
+               f"retrain with `ndmatch train --corpus {corpus}`")
+
+
+@programs.command("validate")
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+def programs_validate(target: Path) -> None:
+    """Validate one program file, or every program file of a folder or corpus."""
+    from ndmatch.programs import validate_program_file
+
+    if target.is_dir():
+        folder = target / "programs" if (target / "programs").is_dir() else target
+        files = sorted(folder.glob("*.yaml"))
+        if not files:
+            raise CliError(f"{folder}: no program files (*.yaml)", 1)
+    else:
+        files = [target]
+    checks = [validate_program_file(path) for path in files]
+    ids = [c.program.id for c in checks if c.program]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    errors = [e for c in checks for e in c.errors] + [f"duplicate program id {i}" for i in duplicates]
+    for check in checks:
+        for warning in check.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if check.program and not check.errors:
+            click.echo(f"ok: {check.path} ({check.program.id} {check.program.name})")
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        raise CliError(f"{len(errors)} problem(s) in {len(files)} program file(s)", 1)
+
+
+@corpus.command("init")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def corpus_init(target: Path) -> None:
+    """Copy the bundled corpus into a new folder, to extend it with programs and proposals."""
+    from ndmatch.corpus import init_corpus
+
+    files = init_corpus(target)
+    click.echo(f"copied {len(files)} files into {target}")
+
+
+@cli.group()
+def models() -> None:
+    """List, show and compare the versions in a model store."""
+
+
+STORE_OPTION = click.option("--model", "model", type=click.Path(file_okay=False, path_type=Path), default=None,
+                            help="Model store (default: $NDMATCH_MODEL_DIR or the user's data folder).")
+
+
+def _store(model: Path | None) -> Path:
+    from ndmatch.persistence import default_model_root
+
+    return model or default_model_root()
+
+
+@models.command("list")
+@STORE_OPTION
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def models_list(model: Path | None, output_format: str) -> None:
+    """List the model versions of a store (* marks the current one)."""
+    from ndmatch.formatting import render_table
+    from ndmatch.versions import list_versions
+
+    rows = list_versions(_store(model))
+    if output_format == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_table(["", "version", "trained at", "programs", "corpus", "cv top1", "held-out top1"],
+                            [["*" if r["current"] else "", r["version"], r["trained_at"] or "", str(r["programs"]),
+                              r["corpus_fingerprint"], f"{r['cv_top1'] or 0:.3f}", f"{r['heldout_top1'] or 0:.3f}"]
+                             for r in rows]))
+
+
+@models.command("show")
+@click.argument("version", default="current")
+@STORE_OPTION
+def models_show(version: str, model: Path | None) -> None:
+    """Show one version's catalog, corpus fingerprint, versions and metrics (JSON)."""
+    from ndmatch.versions import show_version
+
+    manifest = show_version(_store(model), version)
+    shown = {k: v for k, v in manifest.items() if k not in ("catalog", "similar_projects")}
+    shown["catalog"] = [{"id": p["id"], "name": p["name"], "pillar": p["pillar"]} for p in manifest["catalog"]]
+    click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
+@models.command("diff")
+@click.argument("version_a")
+@click.argument("version_b", default="current")
+@STORE_OPTION
+@click.option("--data", "data_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Labelled texts both models score (default: B's corpus held-out set).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def models_diff(version_a: str, version_b: str, model: Path | None, data_path: Path | None,
+                output_format: str) -> None:
+    """Compare two versions: programs added or removed, per-program held-out metrics, changed top-1."""
+    from ndmatch.formatting import render_table
+    from ndmatch.versions import diff_versions
+
+    diff = diff_versions(_store(model), version_a, version_b, data_path)
+    if output_format == "json":
+        click.echo(json.dumps(diff, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"A {diff['a']}\nB {diff['b']}\nheld-out texts: {diff['data']} (n={diff['n']})")
+    click.echo(f"programs added: {', '.join(diff['programs_added']) or '-'}   "
+               f"removed: {', '.join(diff['programs_removed']) or '-'}")
+    overall = diff["overall"]
+    click.echo("overall: " + "  ".join(f"{k} {v['a']:.3f} → {v['b']:.3f}" for k, v in overall.items()))
+
+    def cell(value) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    rows = [[pid, str(v["support"]), cell(v["top1_a"]), cell(v["top1_b"]), cell(v["top3_a"]), cell(v["top3_b"])]
+            for pid, v in diff["per_program"].items()]
+    click.echo(render_table(["ID", "n", "top1 A", "top1 B", "top3 A", "top3 B"], rows))
+    click.echo(f"held-out texts whose top program changed: {diff['top1_changed']} of {diff['n']}")
 
 
 def main() -> None:

@@ -131,3 +131,27 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
         digest.update(path.relative_to(corpus_dir).as_posix().encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def init_corpus(target: Path, source: Path | None = None) -> list[Path]:
+    """Copy a corpus (default: the bundled one) into an empty or new folder ``target``; return the files."""
+    import shutil
+
+    source = Path(source) if source is not None else default_corpus_dir()
+    target = Path(target)
+    if target.exists() and any(target.iterdir()):
+        raise InputError(f"{target}: folder is not empty; choose a new folder for the corpus")
+    copied = []
+    try:
+        (target / "programs").mkdir(parents=True, exist_ok=True)
+        for path in sorted((source / "programs").glob("*.yaml")):
+            copied.append(Path(shutil.copy2(path, target / "programs" / path.name)))
+        for name in ("proposals", "heldout", "dev"):
+            split = find_split(source, name)
+            if split is not None:
+                copied.append(Path(shutil.copy2(split, target / split.name)))
+        if (source / "README.md").is_file():
+            copied.append(Path(shutil.copy2(source / "README.md", target / "README.md")))
+    except OSError as exc:
+        raise InputError(f"{target}: cannot create the corpus ({exc.strerror})") from exc
+    return copied

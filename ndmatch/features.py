@@ -20,7 +20,9 @@ class CompactTfidfVectorizer(TfidfVectorizer):
     """
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python 3.11 object.__getstate__ returns the live __dict__, and popping from it would strip
+        # the vocabulary from the fitted estimator itself each time a model is saved.
+        state = dict(super().__getstate__())
         vocabulary = state.pop("vocabulary_", None)
         if vocabulary is not None:
             terms = [""] * len(vocabulary)

@@ -13,7 +13,10 @@ TAGGERS = ("komoran", "okt")
 
 #: Serial GC and a preallocated heap: loading Komoran's dictionaries takes 1.5 s instead of 2.4 s with the
 #: default G1 collector on this 2-core machine (measured; see README, performance).
-JVM_OPTIONS = ("-Dfile.encoding=UTF8", "-XX:+UseSerialGC", "-Xms512m", "-Xmx2048m")
+#: C1-only JIT (TieredStopAtLevel=1): on 2 cores the C2 compiler competes with the work itself; starting
+#: Komoran plus tokenizing the first 1,000 proposals fell from 12-13 s to 6.4 s (measured, issue 6), at the
+#: cost of ~30 % slower steady-state tokenizing (README, performance).
+JVM_OPTIONS = ("-Dfile.encoding=UTF8", "-XX:+UseSerialGC", "-Xms512m", "-Xmx2048m", "-XX:TieredStopAtLevel=1")
 
 _tagger_lock = threading.Lock()
 _taggers: dict[str, object] = {}

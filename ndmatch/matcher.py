@@ -14,6 +14,9 @@ from ndmatch.tokenize import hangul_ratio, normalize_text
 
 #: Texts shorter than this (after normalisation) are refused: nothing to match on.
 MIN_TEXT_CHARS = 2
+#: Texts longer than this (after normalisation; about 100 pages of Korean) are cut to it, with a warning on
+#: stderr, so that one huge input cannot stall a score or a batch. Used by score and rank through check_text.
+MAX_TEXT_CHARS = 200_000
 
 
 @dataclass
@@ -126,4 +129,13 @@ def check_text(text: str, where: str) -> str:
         raise InputError(f"{where}: the text is empty; give the proposal's title, aims and main activities")
     if hangul_ratio(cleaned) == 0.0 and not any(c.isalpha() for c in cleaned):
         raise InputError(f"{where}: the text has no words to match (no Korean or Latin letters)")
+    if len(cleaned) > MAX_TEXT_CHARS:
+        import logging
+
+        cut = cleaned.rfind(" ", MAX_TEXT_CHARS - 1000, MAX_TEXT_CHARS + 1)
+        # Without handlers configured, logging prints warnings bare on stderr (the CLI's case).
+        logging.getLogger("ndmatch").warning(
+            "warning: %s: the text has %s characters; only the first %s are scored "
+            "(split the document to score the rest)", where, f"{len(cleaned):,}", f"{MAX_TEXT_CHARS:,}")
+        cleaned = cleaned[:cut if cut > 0 else MAX_TEXT_CHARS].rstrip()
     return cleaned

@@ -22,9 +22,12 @@ MODEL_FILE = "model.skops"
 SIMILAR_FILE = "similar.npz"
 MANIFEST_FILE = "manifest.json"
 CURRENT_FILE = "current"
+#: Lock file of a store: publishing a version (rename + ``current``) holds an exclusive flock on it.
+LOCK_FILE = ".lock"
 FORMAT_VERSION = 1
 #: Types beyond skops' defaults that a model file may contain; anything else is refused.
-TRUSTED_TYPES = ("ndmatch.tokenize.KoreanTokenizer", "ndmatch.features.CompactTfidfVectorizer")
+TRUSTED_TYPES = ("ndmatch.tokenize.KoreanTokenizer", "ndmatch.features.CompactTfidfVectorizer",
+                 "ndmatch.model.PrototypeBlendClassifier")
 
 
 def default_model_root() -> Path:
@@ -64,7 +67,16 @@ def save_model(pipeline, manifest: dict, root: Path, similar_matrix=None) -> Pat
 
     ``similar_matrix`` (sparse, one row per corpus proposal) is stored beside the model for the
     similar-project search; it is written with ``scipy.sparse.save_npz`` and read without pickle.
+
+    Crash safety: the version is written in a hidden staging folder, synced, and renamed into place; only then
+    is ``current`` replaced (also by an atomic rename). A process killed at any moment leaves the previous
+    model current and loadable. Concurrent trainings publish one at a time under an exclusive ``flock`` on
+    ``<root>/.lock`` (the last to finish becomes current), and the publisher holding the lock removes what
+    killed writers left behind (staging folders of dead processes, temporary pointer files).
     """
+    import fcntl
+    import shutil
+
     import skops.io as sio
 
     root = Path(root)
@@ -87,18 +99,54 @@ def save_model(pipeline, manifest: dict, root: Path, similar_matrix=None) -> Pat
                 manifest["similar_sha256"] = _sha256(staging / SIMILAR_FILE)
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                                  encoding="utf-8")
+            for written in staging.iterdir():  # on disk before the rename makes them visible
+                _fsync(written)
             final = root / version
-            os.replace(staging, final)
+            with open(root / LOCK_FILE, "a+b") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed (or the process dies)
+                os.replace(staging, final)
+                _write_atomic(root / CURRENT_FILE, (version + "\n").encode("utf-8"))
+                _fsync(root)
+                _remove_leftovers(root)
         except BaseException:
-            for leftover in staging.glob("*"):
-                leftover.unlink(missing_ok=True)
-            staging.rmdir()
+            shutil.rmtree(staging, ignore_errors=True)
             raise
-        _write_atomic(root / CURRENT_FILE, (version + "\n").encode("utf-8"))
         return final
     except OSError as exc:
         raise ModelError(f"{root}: cannot write the model ({exc.strerror or exc}); "
                          "check that the folder is writable and the disk is not full, or pass --model") from exc
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's or folder's data and metadata to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Delete staging folders of writers that no longer run and stray pointer temporaries (under the lock)."""
+    import shutil
+
+    for entry in root.iterdir():
+        if entry.name.startswith(f".{CURRENT_FILE}.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+        elif entry.name.startswith(".staging-") and entry.is_dir():
+            parts = entry.name.rsplit("-", 2)
+            if len(parts) == 3 and parts[1].isdigit() and not _alive(int(parts[1])):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
 
 
 def resolve_model_dir(path: Path) -> Path:
@@ -190,7 +238,21 @@ def load_model(path: Path) -> StoredModel:
     except Exception as exc:
         raise ModelError(f"{model_path}: cannot load the model ({type(exc).__name__}: {exc}); "
                          "retrain with `ndmatch train`") from exc
+    check_catalog(pipeline, manifest, model_dir)
     return StoredModel(pipeline=pipeline, manifest=manifest, path=model_dir)
+
+
+def check_catalog(pipeline, manifest: dict, where: Path) -> None:
+    """Refuse a model whose classifier, program ids and catalog do not describe the same programs."""
+    ids = list(manifest.get("program_ids") or [])
+    catalog = [p.get("id") for p in manifest.get("catalog") or [] if isinstance(p, dict)]
+    try:
+        n_outputs = len(pipeline.named_steps["classifier"].estimators_)
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ModelError(f"{where}: the model has no fitted classifier; retrain with `ndmatch train`") from exc
+    if not ids or sorted(ids) != sorted(catalog) or n_outputs != len(ids):
+        raise ModelError(f"{where}: the model's catalog does not match its classifier ({len(catalog)} programs "
+                         f"listed, {n_outputs} scored); refusing it. Retrain with `ndmatch train`")
 
 
 def load_similar_matrix(model_dir: Path, manifest: dict):

@@ -71,12 +71,12 @@ def parse_program(data, where: str, expected_id: str | None = None) -> Program:
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise CorpusFormatError(f"{where}: missing field(s) {', '.join(missing)}; see corpus/README.md")
-    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    unknown = sorted(map(str, set(data) - set(REQUIRED) - set(OPTIONAL)))  # keys may be numbers or dates
     if unknown:
         raise CorpusFormatError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
                                 f"allowed: {', '.join(REQUIRED + OPTIONAL)}")
     pid = data["id"]
-    if not isinstance(pid, str) or not PROGRAM_ID.match(pid):
+    if not isinstance(pid, str) or not PROGRAM_ID.fullmatch(pid):  # fullmatch: no trailing newline
         raise CorpusFormatError(f"{where}: id {pid!r} is not a program id such as 'D13' or 'G09' "
                                 "(1-3 capital letters, then 2-3 digits)")
     if expected_id is not None and pid != expected_id:
@@ -137,3 +137,66 @@ def find_program(programs: list[Program], program_id: str) -> Program:
             return program
     known = ", ".join(p.id for p in programs)
     raise UnknownProgramError(f"unknown program id {program_id!r}; known ids: {known}")
+
+
+@dataclass
+class ProgramCheck:
+    """Validation result of one program file: the program (when it parsed), errors and warnings."""
+
+    path: str
+    program: Program | None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+#: Fewer examples than this still validate, with a warning: the program then ranks from its description alone.
+RECOMMENDED_EXAMPLES = 3
+MIN_EXAMPLE_CHARS = 15
+
+
+def validate_program_file(path: Path, taken_ids: set[str] | None = None) -> ProgramCheck:
+    """Check a program file: schema, id not already ``taken_ids``, description length, examples."""
+    path = Path(path)
+    try:
+        program = parse_program(load_yaml(path), str(path))
+    except CorpusFormatError as exc:
+        return ProgramCheck(str(path), None, errors=[str(exc)])
+    check = ProgramCheck(str(path), program)
+    if taken_ids is not None and program.id in taken_ids:
+        check.errors.append(f"{path}: program id {program.id} is already in the corpus; choose a new id")
+    short = [i for i, e in enumerate(program.examples, 1) if len(e) < MIN_EXAMPLE_CHARS]
+    if short:
+        check.errors.append(f"{path}: example(s) {', '.join(map(str, short))} are shorter than "
+                            f"{MIN_EXAMPLE_CHARS} characters; write a sentence about a real project")
+    if len(set(program.examples)) != len(program.examples):
+        check.errors.append(f"{path}: duplicate examples; each example must be a different proposal")
+    if len(program.examples) < RECOMMENDED_EXAMPLES:
+        check.warnings.append(f"{path}: {len(program.examples)} example(s); {RECOMMENDED_EXAMPLES} or more make "
+                              "the new program rank more reliably (it still ranks from its description)")
+    return check
+
+
+def add_program(path: Path, corpus_dir: Path) -> ProgramCheck:
+    """Validate ``path`` against ``corpus_dir`` and copy it to ``<corpus>/programs/<ID>.yaml`` (atomically)."""
+    import os
+    import tempfile
+
+    folder = Path(corpus_dir) / "programs"
+    if not folder.is_dir():
+        raise CorpusFormatError(f"{folder}: not a corpus programs folder; create a corpus with "
+                                "`ndmatch corpus init DIR` and pass --corpus DIR")
+    taken = {p.stem for p in folder.glob("*.yaml")}
+    check = validate_program_file(path, taken)
+    if check.errors:
+        raise CorpusFormatError(check.errors[0])
+    target = folder / f"{check.program.id}.yaml"
+    data = Path(path).read_bytes()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CorpusFormatError(f"{target}: cannot write ({exc.strerror}); check the folder is writable") from exc
+    return check

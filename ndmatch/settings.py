@@ -15,6 +15,7 @@ class ModelSettings:
     min_df: int = 1                  # minimum document frequency of a feature
     C: float = 10.0                  # inverse regularisation of each one-vs-rest logistic regression
     program_text_weight: int = 3     # how many times a program's description, keywords and examples count
+    prototype_weight: float = 0.5    # share of program-centroid similarity blended into each score
     cv_folds: int = 5                # folds of the cross-validation reported at training time
     seed: int = 13                   # seeds every random choice (fold split, solver)
 

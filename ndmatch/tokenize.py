@@ -30,9 +30,17 @@ DEFAULT_KEEP_POS = {
 
 # A Latin-script term: letters with digits and joiners inside, such as 5G, R&D, C-ITS, V2G, RE100, PM2.5.
 _LATIN_TERM = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9]*(?:[&+.\-][A-Za-z0-9]+)*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\ufeff]")
+# Control characters, zero-width marks and lone surrogates (e.g. a JSON "\\ud800" escape: not text).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\ufeff\ud800-\udfff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+
+# Characters the JVM bridge cannot pass through (astral planes: emoji, CJK extension B; lone surrogates):
+# KoNLPy returns them in Java's modified UTF-8, which Python cannot decode. They carry no Korean morphemes.
+_JVM_UNSAFE = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")
+#: Komoran's time grows quadratically with line length: longer lines are analysed in pieces of at most this
+#: many characters, cut at a space (no line of the bundled corpus or a program description comes near it).
+MAX_LINE_CHARS = 5000
 
 # Particles that follow a vowel-final noun (AI를, R&D와); any other follower gets a consonant-final stand-in.
 _VOWEL_PARTICLES = frozenset("를는가와로랑야여")
@@ -56,6 +64,21 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     return _HORIZONTAL_SPACE.sub(" ", text).strip()
+
+
+def _pieces(text: str, limit: int = MAX_LINE_CHARS) -> list[str]:
+    """The non-blank lines of ``text``, lines over ``limit`` characters cut at a space into shorter pieces."""
+    pieces = []
+    for line in text.split("\n"):
+        line = line.strip()
+        while len(line) > limit:
+            cut = line.rfind(" ", limit // 2, limit)
+            cut = cut if cut > 0 else limit
+            pieces.append(line[:cut].strip())
+            line = line[cut:].strip()
+        if line:
+            pieces.append(line)
+    return pieces
 
 
 def hangul_ratio(text: str) -> float:
@@ -204,10 +227,7 @@ class KoreanTokenizer(TransformerMixin, BaseEstimator):
         """Tag ``text`` with the configured tagger; return (morpheme, POS) pairs."""
         tagger = get_tagger(self.tagger)
         pairs: list[tuple[str, str]] = []
-        for line in text.split("\n"):
-            line = line.strip()
-            if not line:
-                continue
+        for line in _pieces(_JVM_UNSAFE.sub(" ", text)):
             if self.tagger == "komoran":
                 # One JNI call per line: much faster than converting each Java token object.
                 plain = tagger.jki.analyze(line).getPlainText()

@@ -67,11 +67,20 @@ def cross_validate(settings: ModelSettings, data: TrainingData, program_ids: lis
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=settings.seed)
     scores = np.zeros((len(primaries), len(program_ids)))
     docs = np.array(data.proposal_docs, dtype=object)
-    for train_idx, test_idx in splitter.split(docs, primaries):
+
+    def fold(train_idx, test_idx):
         train_docs = list(docs[train_idx]) + data.program_docs
         train_labels = [data.proposal_labels[i] for i in train_idx] + data.program_labels
         head = fit_head(settings, train_docs, train_labels, program_ids)
-        scores[test_idx] = head_scores(head, list(docs[test_idx]))
+        return test_idx, head_scores(head, list(docs[test_idx]))
+
+    # liblinear releases the GIL, so threads run the folds on every core without copying the data.
+    from joblib import Parallel, delayed
+
+    results = Parallel(n_jobs=-1, prefer="threads")(
+        delayed(fold)(train_idx, test_idx) for train_idx, test_idx in splitter.split(docs, primaries))
+    for test_idx, fold_scores in results:
+        scores[test_idx] = fold_scores
     metrics = compute_metrics(scores, program_ids, data.proposal_labels)
     metrics["folds"] = folds
     metrics["grades"] = calibrate_grades(scores, program_ids, data.proposal_labels)

@@ -100,3 +100,12 @@ def test_tampered_similar_index_is_refused(small_model, tmp_path):
     (folder / SIMILAR_FILE).write_bytes(b"not the stored matrix")
     with pytest.raises(ModelError, match="checksum does not match"):
         load_similar_matrix(folder, read_manifest(folder))
+
+
+def test_catalog_mismatch_is_refused(small_model, tmp_path):
+    folder = copy_model(small_model, tmp_path)
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest["catalog"] = manifest["catalog"][:-1]
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match="catalog does not match"):
+        load_model(folder)
