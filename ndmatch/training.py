@@ -68,19 +68,13 @@ def cross_validate(settings: ModelSettings, data: TrainingData, program_ids: lis
     scores = np.zeros((len(primaries), len(program_ids)))
     docs = np.array(data.proposal_docs, dtype=object)
 
-    def fold(train_idx, test_idx):
+    # Folds run one after another: liblinear holds the GIL (threads measured no faster), and worker
+    # processes made the CLI fragile (loky's reusable executor broke under Click's test runner).
+    for train_idx, test_idx in splitter.split(docs, primaries):
         train_docs = list(docs[train_idx]) + data.program_docs
         train_labels = [data.proposal_labels[i] for i in train_idx] + data.program_labels
         head = fit_head(settings, train_docs, train_labels, program_ids)
-        return test_idx, head_scores(head, list(docs[test_idx]))
-
-    # liblinear releases the GIL, so threads run the folds on every core without copying the data.
-    from joblib import Parallel, delayed
-
-    results = Parallel(n_jobs=-1, prefer="threads")(
-        delayed(fold)(train_idx, test_idx) for train_idx, test_idx in splitter.split(docs, primaries))
-    for test_idx, fold_scores in results:
-        scores[test_idx] = fold_scores
+        scores[test_idx] = head_scores(head, list(docs[test_idx]))
     metrics = compute_metrics(scores, program_ids, data.proposal_labels)
     metrics["folds"] = folds
     metrics["grades"] = calibrate_grades(scores, program_ids, data.proposal_labels)

@@ -67,8 +67,10 @@ def test_killed_training_leaves_the_previous_model(corpus, small_model, tmp_path
             os.kill(proc.pid, signal.SIGKILL)
             killed_during_write += kind == "write"
         proc.wait(timeout=60)
-        current = assert_store_loads(store)  # whatever happened, the current model loads
-        assert current == previous or proc.returncode == 0
+        # Whatever happened, the current model loads (checksum verified): either the previous version, or
+        # the new one when the kill landed after its pointer switch (e.g. while worker processes shut down).
+        current = assert_store_loads(store)
+        assert current == previous or (store / current / "manifest.json").is_file()
         previous = current
     assert killed_during_write >= 1, "no kill landed during the write; the test did not test it"
     # The next successful training removes what the killed ones left behind.
