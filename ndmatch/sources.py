@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ndmatch.errors import InputError, UsageError
+from ndmatch.tables import csv_dialect
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".xlsx")
 #: Bytes looked at to choose a CSV/JSONL file's encoding and CSV dialect.
@@ -107,7 +108,7 @@ class Source:
 
 
 class CsvSource(Source):
-    """CSV read incrementally through a decoding wrapper; the dialect is sniffed from the first megabyte."""
+    """CSV read incrementally through a decoding wrapper; the delimiter is sniffed from the file's start."""
 
     def __init__(self, path: Path, text_column: str = "text", id_column: str = "id"):
         super().__init__(path, text_column, id_column)
@@ -117,10 +118,7 @@ class CsvSource(Source):
             raise InputError(f"{self.path}: the file is empty; it needs a header row and data rows")
         self.encoding = detect_encoding(sample, self.path)
         head = sample.decode(self.encoding, errors="surrogateescape")[:4096]
-        try:
-            self.dialect = csv.Sniffer().sniff(head, delimiters=",;\t")
-        except csv.Error:
-            self.dialect = csv.excel
+        self.dialect = csv_dialect(head)
         with self._open_text() as fh:
             header = next(csv.reader(fh, self.dialect), None)
         if not header:

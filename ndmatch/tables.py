@@ -111,14 +111,21 @@ def _read_jsonl(text: str, path: Path) -> list[dict]:
     return rows
 
 
-def _read_csv(text: str, path: Path) -> list[dict]:
-    # Only the delimiter is sniffed: the Sniffer's guesses about quoting (doublequote, escapechar) are often
-    # wrong on Korean text and would silently garble fields with "" inside quotes.
+def csv_dialect(sample: str) -> type[csv.Dialect]:
+    """The standard (Excel) CSV dialect with the delimiter sniffed from ``sample``.
+
+    Only the delimiter is sniffed: the Sniffer's guesses about quoting (doublequote, escapechar) are often
+    wrong on Korean text and would silently garble fields with "" inside quotes.
+    """
     try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+        delimiter = csv.Sniffer().sniff(sample[:4096], delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
-    dialect = type("TableDialect", (csv.excel,), {"delimiter": delimiter})
+    return type("TableDialect", (csv.excel,), {"delimiter": delimiter})
+
+
+def _read_csv(text: str, path: Path) -> list[dict]:
+    dialect = csv_dialect(text)
     # Proposals can be long: lift csv's 128 KiB field limit (the file as a whole is already in memory).
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)

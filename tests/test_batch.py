@@ -217,3 +217,13 @@ def test_rank_errors(runner, small_model, table, tmp_path, args, code, message):
     result = invoke(runner, ["rank", str(table), "--model", str(small_model)] + args)
     assert result.exit_code == code, result.output
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_rank_keeps_doubled_quotes_inside_fields(small_matcher, tmp_path):
+    """The CSV quoting is standard, not sniffed: "" inside a quoted field is one quote, not a garbled field."""
+    from ndmatch.sources import open_source
+
+    table = tmp_path / "quoted.csv"
+    table.write_text('id,text\n1,"노후 어린이집 ""그린리모델링"" 단열 공사, 창호 교체"\n', encoding="utf-8")
+    rows = list(open_source(table).records())
+    assert rows[0].text == '노후 어린이집 "그린리모델링" 단열 공사, 창호 교체'
