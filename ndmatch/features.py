@@ -15,7 +15,7 @@ TOKEN_PATTERN = r"\S+"
 class CompactTfidfVectorizer(TfidfVectorizer):
     """TfidfVectorizer whose vocabulary is serialised as one string array instead of a dict.
 
-    A dict of tens of thousands of terms makes a skops file large and slow to load (0.74 s for 40k terms
+    A dict of tens of thousands of terms makes a serialised model large and slow to load (0.74 s for 40k terms
     here); as an array it loads in milliseconds, which keeps a cold ``ndmatch score`` fast.
     """
 

@@ -1,8 +1,9 @@
-"""Versioned model store: each model is a folder with ``model.skops`` and ``manifest.json``.
+"""Versioned model store: each model is a folder with ``model.npz``, ``similar.npz`` and ``manifest.json``.
 
 A store root holds one folder per version and a ``current`` pointer file. Every write goes to a temporary
 name first and is then renamed into place, so a crash never leaves a broken model or pointer behind.
-Models are loaded with skops' trusted-type loading: no pickle bytes are ever executed, and a file whose
+Models are stored as NumPy arrays plus JSON (``ndmatch.safeformat``) and read with ``allow_pickle=False``:
+no pickle bytes are ever executed, and a file whose
 checksum, tokenizer or scikit-learn version does not match is refused.
 """
 
@@ -18,16 +19,14 @@ from pathlib import Path
 
 from ndmatch.errors import ModelError
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = "model.npz"
 SIMILAR_FILE = "similar.npz"
 MANIFEST_FILE = "manifest.json"
 CURRENT_FILE = "current"
 #: Lock file of a store: publishing a version (rename + ``current``) holds an exclusive flock on it.
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 1
-#: Types beyond skops' defaults that a model file may contain; anything else is refused.
-TRUSTED_TYPES = ("ndmatch.tokenize.KoreanTokenizer", "ndmatch.features.CompactTfidfVectorizer",
-                 "ndmatch.model.PrototypeBlendClassifier")
+#: 2: model.npz (arrays + JSON, ndmatch.safeformat); 1 was a skops file.
+FORMAT_VERSION = 2
 
 
 def default_model_root() -> Path:
@@ -77,7 +76,7 @@ def save_model(pipeline, manifest: dict, root: Path, similar_matrix=None) -> Pat
     import fcntl
     import shutil
 
-    import skops.io as sio
+    from ndmatch import safeformat
 
     root = Path(root)
     try:
@@ -89,7 +88,7 @@ def save_model(pipeline, manifest: dict, root: Path, similar_matrix=None) -> Pat
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=root))
         try:
             model_path = staging / MODEL_FILE
-            sio.dump(pipeline, model_path)
+            safeformat.dump_pipeline(pipeline, model_path)
             manifest = dict(manifest, version=version, format_version=FORMAT_VERSION,
                             model_sha256=_sha256(model_path))
             if similar_matrix is not None:
@@ -211,8 +210,8 @@ def check_compatible(manifest: dict, where: Path) -> None:
 
 
 def load_model(path: Path) -> StoredModel:
-    """Load a model safely: checksum, compatibility and trusted types are checked before anything is built."""
-    import skops.io as sio
+    """Load a model safely: checksum and compatibility are checked, then arrays and JSON are read (no pickle)."""
+    from ndmatch.safeformat import load_pipeline
 
     model_dir = resolve_model_dir(path)
     manifest = read_manifest(model_dir)
@@ -225,19 +224,7 @@ def load_model(path: Path) -> StoredModel:
     if hashlib.sha256(data).hexdigest() != manifest.get("model_sha256"):
         raise ModelError(f"{model_path}: checksum does not match the manifest (file changed or damaged); "
                          "refusing to load it. Retrain or copy the model folder again")
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # skops raises various types for files that are not skops archives
-        raise ModelError(f"{model_path}: not a valid skops model file ({type(exc).__name__}); refusing to load it") from exc
-    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
-    if unexpected:
-        raise ModelError(f"{model_path}: contains types ndmatch does not trust ({', '.join(unexpected)}); "
-                         "refusing to load it")
-    try:
-        pipeline = sio.loads(data, trusted=list(untrusted))
-    except Exception as exc:
-        raise ModelError(f"{model_path}: cannot load the model ({type(exc).__name__}: {exc}); "
-                         "retrain with `ndmatch train`") from exc
+    pipeline = load_pipeline(data, str(model_path))
     check_catalog(pipeline, manifest, model_dir)
     return StoredModel(pipeline=pipeline, manifest=manifest, path=model_dir)
 

@@ -151,12 +151,12 @@ def test_full_disk_keeps_the_previous_model(small_model, small_corpus, tmp_path,
     """ENOSPC in the middle of writing the model file: one line, exit status 1, previous model still current."""
     import shutil
 
-    import skops.io
+    from ndmatch import safeformat
 
     store = tmp_path / "store"
     shutil.copytree(small_model, store)
     before = assert_store_loads(store)
-    real_dump = skops.io.dump
+    real_dump = safeformat.dump_pipeline
 
     def dump_until_full(obj, file, **kwargs):
         real_dump(obj, file, **kwargs)
@@ -164,7 +164,7 @@ def test_full_disk_keeps_the_previous_model(small_model, small_corpus, tmp_path,
             fh.truncate(100)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(skops.io, "dump", dump_until_full)
+    monkeypatch.setattr(safeformat, "dump_pipeline", dump_until_full)
     result = CliRunner().invoke(cli, ["train", "--corpus", str(small_corpus), "--model", str(store)])
     assert result.exit_code == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]

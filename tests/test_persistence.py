@@ -63,7 +63,7 @@ def test_malicious_pickle_is_refused_and_never_runs(small_model, tmp_path):
     manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     manifest["model_sha256"] = hashlib.sha256(payload).hexdigest()
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(ModelError, match="not a valid skops model file|does not trust"):
+    with pytest.raises(ModelError, match="not a valid ndmatch model file"):
         load_model(folder)
     assert not (tmp_path / "pwned").exists()
 
