@@ -342,7 +342,7 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
                use_cache: bool = True, summary_path: Path | None = None, chunk_size: int = DEFAULT_CHUNK,
                stdout: IO[str] | None = None, on_skip: Callable[[str], None] | None = None,
                on_progress: Callable[[int], None] | None = None,
-               on_start: Callable[[Source], None] | None = None) -> BatchResult:
+               on_start: Callable[[Source], None] | None = None, sheet: str | None = None) -> BatchResult:
     """Rank programs for every proposal of a table or folder, streaming it in chunks to ``out``.
 
     Parameters
@@ -393,7 +393,7 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
     target = matcher.program(program).id if program else None
     target_index = matcher.program_ids.index(target) if target else None
     top = min(top, len(matcher.program_ids))
-    source = open_source(Path(input_path), text_column, id_column)
+    source = open_source(Path(input_path), text_column, id_column, sheet=sheet)
     if on_start is not None:
         on_start(source)
     by_id = {p.id: p for p in matcher.programs}

@@ -203,10 +203,11 @@ def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str |
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a portfolio view per program (.html chart or .csv).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--sheet", default=None, help="Sheet of an .xlsx input to read (default: the first).")
 @MODEL_OPTION
 def rank(input_path: Path, out: Path | None, output_format: str | None, program: str | None, top: int,
          text_column: str, id_column: str, jobs: int | None, backend: str, scheduler: str | None,
-         no_cache: bool, summary_path: Path | None, quiet: bool, model: str | None) -> None:
+         no_cache: bool, summary_path: Path | None, quiet: bool, sheet: str | None, model: str | None) -> None:
     """Rank programs for every proposal of a CSV, JSONL or XLSX table or a folder of documents.
 
     \b
@@ -237,7 +238,7 @@ def rank(input_path: Path, out: Path | None, output_format: str | None, program:
                             text_column=text_column, id_column=id_column, jobs=jobs, backend=backend,
                             scheduler=scheduler, use_cache=not no_cache, summary_path=summary_path,
                             stdout=sys.stdout, on_skip=skipped, on_start=start,
-                            on_progress=lambda n: bar.update(n) if bar is not None else None)
+                            on_progress=lambda n: bar.update(n) if bar is not None else None, sheet=sheet)
     finally:
         if bar is not None:
             bar.close()

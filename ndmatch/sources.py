@@ -216,14 +216,15 @@ class JsonlSource(Source):
 
 
 class XlsxSource(Source):
-    """The first sheet of an Excel workbook, read with openpyxl's streaming (read-only) mode."""
+    """One sheet of an Excel workbook (the first, or ``sheet``), read with openpyxl's read-only mode."""
 
-    def __init__(self, path: Path, text_column: str = "text", id_column: str = "id"):
+    def __init__(self, path: Path, text_column: str = "text", id_column: str = "id", sheet: str | None = None):
         super().__init__(path, text_column, id_column)
+        self.sheet = sheet
         with self._sheet() as rows:
             header = next(rows, None)
         if header is None:
-            raise InputError(f"{self.path}: the first sheet is empty")
+            raise InputError(f"{self.path}: sheet {sheet or '(first)'} is empty")
         self.columns = [str(h).strip() if h is not None else "" for h in header]
         self._require_text_column()
 
@@ -240,8 +241,14 @@ class XlsxSource(Source):
                 raise InputError(f"{self.path}: not a readable Excel .xlsx file ({type(exc).__name__}); "
                                  "re-save it from Excel as .xlsx or export CSV") from exc
             try:
-                self._max_row = workbook.worksheets[0].max_row
-                yield workbook.worksheets[0].iter_rows(values_only=True)
+                if self.sheet is None:
+                    worksheet = workbook.worksheets[0]
+                elif self.sheet in workbook.sheetnames:
+                    worksheet = workbook[self.sheet]
+                else:
+                    raise UsageError(f"{self.path}: no sheet {self.sheet!r}; sheets: {', '.join(workbook.sheetnames)}")
+                self._max_row = worksheet.max_row
+                yield worksheet.iter_rows(values_only=True)
             finally:
                 workbook.close()
 
@@ -291,8 +298,8 @@ class FolderSource(Source):
         return sum(1 for _ in self._files())
 
 
-def open_source(path: Path, text_column: str = "text", id_column: str = "id") -> Source:
-    """The streaming source for ``path`` (a table file or a folder of documents)."""
+def open_source(path: Path, text_column: str = "text", id_column: str = "id", sheet: str | None = None) -> Source:
+    """The streaming source for ``path`` (a table file or a folder of documents; ``sheet`` for XLSX)."""
     path = Path(path)
     if path.is_dir():
         return FolderSource(path, text_column, id_column)
@@ -302,4 +309,8 @@ def open_source(path: Path, text_column: str = "text", id_column: str = "id") ->
                          "or a folder of documents")
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path")
-    return {".csv": CsvSource, ".jsonl": JsonlSource, ".xlsx": XlsxSource}[suffix](path, text_column, id_column)
+    if sheet is not None and suffix != ".xlsx":
+        raise UsageError(f"{path}: --sheet applies to .xlsx files only")
+    if suffix == ".xlsx":
+        return XlsxSource(path, text_column, id_column, sheet=sheet)
+    return {".csv": CsvSource, ".jsonl": JsonlSource}[suffix](path, text_column, id_column)

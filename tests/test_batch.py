@@ -227,3 +227,29 @@ def test_rank_keeps_doubled_quotes_inside_fields(small_matcher, tmp_path):
     table.write_text('id,text\n1,"노후 어린이집 ""그린리모델링"" 단열 공사, 창호 교체"\n', encoding="utf-8")
     rows = list(open_source(table).records())
     assert rows[0].text == '노후 어린이집 "그린리모델링" 단열 공사, 창호 교체'
+
+
+def test_rank_reads_the_named_sheet(small_model, tmp_path):
+    """--sheet picks a worksheet of an .xlsx; an unknown one is a usage error listing the sheets."""
+    import csv
+    import io
+
+    from click.testing import CliRunner
+    from openpyxl import Workbook
+
+    from ndmatch.cli import cli
+
+    workbook = Workbook()
+    workbook.active.title = "표지"
+    workbook.active.append(["안내", "이 문서는 제출 목록입니다"])
+    sheet = workbook.create_sheet("제안목록")
+    sheet.append(["id", "text"])
+    sheet.append(["S1", "노후 공공임대주택 외벽 단열과 창호 교체로 난방 에너지를 줄이는 사업"])
+    path = tmp_path / "book.xlsx"
+    workbook.save(path)
+    result = CliRunner().invoke(cli, ["rank", str(path), "--sheet", "제안목록", "--quiet", "--model", str(small_model)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert rows[0]["id"] == "S1" and rows[0]["program_1"] == "G01"
+    result = CliRunner().invoke(cli, ["rank", str(path), "--sheet", "없음", "--model", str(small_model)])
+    assert result.exit_code == 2 and "no sheet '없음'; sheets: 표지, 제안목록" in result.stderr
