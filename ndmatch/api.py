@@ -188,13 +188,14 @@ def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAUL
     results = []
     for (name, text), doc, row in zip(named, token_docs, rows):
         matches = matcher.matches(row, top, allowed)
+        similar = matcher.similar(doc, [m.program for m in matches]) if explainer is not None else None
         for match in matches:
             match.grade = grade_for(match.score, grades)
             if explainer is not None:
                 index = matcher.program_ids.index(match.program)
                 match.evidence = explainer.evidence(doc, text, index)
                 match.missing = explainer.missing(doc, index)
-                match.similar = matcher.similar(doc, match.program)
+                match.similar = similar.get(match.program) if similar is not None else None
         warnings = assess(text, float(row.max()) if len(row) else 0.0, grades)
         results.append(ScoredText(input=name, matches=matches, confidence="low" if warnings else "high",
                                   warnings=warnings, text=text, applicant=applicant, excluded=excluded))

@@ -79,8 +79,11 @@ class Matcher:
         """Score matrix (documents x programs, in [0, 1]) for raw texts."""
         return self.scores_from_tokens(self.tokenizer.transform(texts))
 
-    def similar(self, token_doc: str, program_id: str, limit: int = 3) -> list[dict] | None:
-        """The corpus proposals of ``program_id`` most similar to a tokenized draft (cosine of features)."""
+    def similar(self, token_doc: str, program_ids: list[str], limit: int = 3) -> dict[str, list[dict]] | None:
+        """For each of ``program_ids``, its corpus proposals most similar to a tokenized draft (feature cosine).
+
+        The draft is vectorised once for all programs. ``None`` when the model has no similar-project index.
+        """
         if not hasattr(self, "_similar"):
             from ndmatch.persistence import load_similar_matrix
 
@@ -92,10 +95,12 @@ class Matcher:
 
         query = normalize(self.pipeline.named_steps["features"].transform([token_doc]))
         sims = (self._similar @ query.T).toarray().ravel()
-        rows = [i for i, r in enumerate(records) if r["program"] == program_id]
-        rows.sort(key=lambda i: -sims[i])
-        return [{"id": records[i]["id"], "title": records[i]["title"], "similarity": round(float(sims[i]), 3)}
-                for i in rows[:limit]]
+        result = {}
+        for program_id in program_ids:
+            rows = sorted((i for i, r in enumerate(records) if r["program"] == program_id), key=lambda i: -sims[i])
+            result[program_id] = [{"id": records[i]["id"], "title": records[i]["title"],
+                                   "similarity": round(float(sims[i]), 3)} for i in rows[:limit]]
+        return result
 
     def eligible(self, applicant: str | None) -> set[str]:
         """Ids of the programs open to ``applicant`` (all of them when ``None``)."""
