@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ndmatch.errors import ModelError
+from ndmatch.features import vocabulary_array
 
 FORMAT = "ndmatch-linear-1"
 
@@ -39,10 +40,7 @@ def dump_pipeline(pipeline, path: Path) -> None:
     arrays: dict[str, np.ndarray] = {}
     vectorizers = []
     for name, vectorizer in features.transformer_list:
-        terms = [""] * len(vectorizer.vocabulary_)
-        for term, index in vectorizer.vocabulary_.items():
-            terms[index] = term
-        arrays[f"{name}.terms"] = np.array(terms, dtype=str)
+        arrays[f"{name}.terms"] = vocabulary_array(vectorizer.vocabulary_)
         arrays[f"{name}.idf"] = np.asarray(vectorizer.idf_, dtype=np.float64)
         vectorizers.append({"name": name, "params": _vectorizer_params(vectorizer)})
     arrays["classifier.coef"] = np.vstack([e.coef_.ravel() for e in ovr.estimators_])
