@@ -14,6 +14,9 @@ from ndmatch.tables import read_table
 #: Character-n-gram TF-IDF cosine at or above which two texts count as near-duplicates.
 NEAR_DUPLICATE_COSINE = 0.8
 MIN_PER_PROGRAM = {"proposals": 40, "heldout": 10}
+#: Further evaluation sets a corpus may hold (dev: tuning; stress: harder styles, written by a writer who saw
+#: no training text); schema-checked and checked for leakage from training like the held-out set.
+OPTIONAL_EVALUATION_SPLITS = ("dev", "stress")
 REQUIRED_COLUMNS = ("id", "text", "programs", "style", "source")
 
 
@@ -111,7 +114,7 @@ def _check_split(path: Path, split: str, known: set[str], report: CheckReport) -
         if per_program[pid] < minimum:
             report.errors.append(f"{path}: program {pid} has {per_program[pid]} texts; at least {minimum} needed")
         kinds = len(style_by_program[pid])
-        if per_program[pid] and kinds < 4:
+        if per_program[pid] >= 8 and kinds < 4:  # too few texts to ask for variety
             report.warnings.append(f"{path}: program {pid} uses only {kinds} styles; vary them")
     report.counts[split] = {"total": sum(per_program.values()), "per_program": dict(per_program),
                             "styles": dict(styles)}
@@ -159,7 +162,13 @@ def check_corpus(corpus_dir: Path, near_duplicate: float = NEAR_DUPLICATE_COSINE
     for left, right, sim in _near_duplicates(train, None, near_duplicate):
         kind = "exact duplicate" if sim > 0.999 else f"near-duplicate (cosine {sim:.2f})"
         report.errors.append(f"{left}: {kind} of {right}")
-    if splits.get("heldout"):
-        for left, right, sim in _near_duplicates(train, splits["heldout"], near_duplicate):
-            report.errors.append(f"{right}: held-out text leaks from training {left} (cosine {sim:.2f})")
+    for split in OPTIONAL_EVALUATION_SPLITS:  # checked like held-out when present
+        path = find_split(corpus_dir, split)
+        if path is not None:
+            splits[split] = _check_split(path, split, known, report)
+    for split in ("heldout",) + OPTIONAL_EVALUATION_SPLITS:
+        if not splits.get(split):
+            continue
+        for left, right, sim in _near_duplicates(train, splits[split], near_duplicate):
+            report.errors.append(f"{right}: {split} text leaks from training {left} (cosine {sim:.2f})")
     return report

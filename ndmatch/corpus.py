@@ -146,7 +146,7 @@ def init_corpus(target: Path, source: Path | None = None) -> list[Path]:
         (target / "programs").mkdir(parents=True, exist_ok=True)
         for path in sorted((source / "programs").glob("*.yaml")):
             copied.append(Path(shutil.copy2(path, target / "programs" / path.name)))
-        for name in ("proposals", "heldout", "dev"):
+        for name in ("proposals", "heldout", "dev", "stress"):
             split = find_split(source, name)
             if split is not None:
                 copied.append(Path(shutil.copy2(split, target / split.name)))

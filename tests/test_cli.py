@@ -199,3 +199,21 @@ def test_bad_documents_end_with_one_line(runner, small_model, tmp_path, monkeypa
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"Error: {path}"), (name, result.stderr)
         assert "Traceback" not in result.output
+
+
+def test_corpus_check_finds_leaks_into_every_evaluation_split(small_corpus, tmp_path):
+    import json
+    import shutil
+
+    from ndmatch.check import check_corpus
+
+    corpus = tmp_path / "c"
+    shutil.copytree(small_corpus, corpus)
+    training = [json.loads(line) for line in (corpus / "proposals.jsonl").read_text(encoding="utf-8").splitlines()]
+    for split, row in (("dev", training[0]), ("stress", training[5])):
+        leaked = dict(row, id=f"{split}-copy")
+        (corpus / f"{split}.jsonl").write_text(json.dumps(leaked, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = check_corpus(corpus)
+    assert any("dev-copy" in e and "dev text leaks from training" in e for e in report.errors), report.errors
+    assert any("stress-copy" in e and "stress text leaks from training" in e for e in report.errors)
+    assert report.counts["stress"]["total"] == 1
