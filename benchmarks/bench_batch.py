@@ -9,7 +9,10 @@ largest single process of the tree):
     rows, ``--backend processes``;
   * the character-n-gram TF-IDF baseline (no KoNLPy; ``bench.CHAR_TRAIN``), streaming the same CSV in
     chunks of 1,000 over J joblib (loky) workers;
-  * once, a bare single-process loop that only runs KoNLPy's Okt over the same distinct 1,000 texts.
+  * once, a bare single-process loop that only runs KoNLPy's Okt over the same distinct 1,000 texts;
+  * ``ndmatch rank --backend server`` against an ``ndmatch serve`` process started (and warmed up on the
+    bundled corpus, not on these texts) before the timed runs; its start-up time and peak memory are
+    reported separately.
 Also checks that the parallel output has the same top-1 as the serial in-memory path (``api.rank``) on a
 sample. Uses a temporary model store and cache unless ``--model`` names an existing store.
 Prints a Markdown table and writes benchmarks/out/bench_batch.json.
@@ -106,6 +109,35 @@ def write_table(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def start_server(env: dict, sock: Path):
+    """Start ``ndmatch serve`` (default warm-up) and wait until its socket accepts connections."""
+    import socket
+    import subprocess
+
+    process = subprocess.Popen(NDMATCH + ["serve", "--socket", str(sock)], env=env, stderr=subprocess.DEVNULL)
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"ndmatch serve exited with {process.returncode}")
+        try:
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(sock))
+            return process
+        except OSError:
+            time.sleep(0.1)
+
+
+def stop_server(process, sock: Path, env: dict) -> float:
+    """Stop the server; return its peak resident memory in MB (VmHWM, read just before it stops)."""
+    import subprocess
+
+    with open(f"/proc/{process.pid}/status", encoding="ascii") as fh:
+        peak_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    subprocess.run(NDMATCH + ["serve", "--stop", "--socket", str(sock)], env=env, check=True,
+                   capture_output=True)
+    process.wait(60)
+    return round(peak_kb / 1024)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -155,6 +187,19 @@ def main() -> None:
         results["runs"].append(entry)
         print(json.dumps(entry), flush=True)
 
+    serve_started = time.perf_counter()
+    served = start_server(env, work / "serve.sock")
+    results["server"] = {"ready_seconds": round(time.perf_counter() - serve_started, 1)}
+    try:
+        for n in sorted(args.sizes):
+            wall, rss = run(NDMATCH + ["rank", str(tables[n]), "--out", str(work / "s.csv"), "--no-cache",
+                                       "--quiet", "--backend", "server", "--socket", str(work / "serve.sock")], env)
+            record("ndmatch", n, 2, wall, rss, "server")
+    finally:
+        results["server"]["rss_mb"] = stop_server(served, work / "serve.sock", env)
+    print(f"server: ready in {results['server']['ready_seconds']} s, peak {results['server']['rss_mb']} MB",
+          flush=True)
+
     for n in sorted(args.sizes):
         for jobs in args.jobs:
             out = work / f"ranked-{n}-{jobs}.csv"
@@ -196,8 +241,15 @@ def main() -> None:
             ch = next(r for r in results["runs"] if r["kind"] != "ndmatch" and r["docs"] == n and r["jobs"] == jobs)
             print(f"| {n:,} | {jobs} | {nd['docs_per_s']:.0f}/s, {nd['rss_mb']} MB "
                   f"| {ch['docs_per_s']:.0f}/s, {ch['rss_mb']} MB |")
-    best = max(r["docs_per_s"] for r in results["runs"] if r["kind"] == "ndmatch" and r["docs"] == n_first)
-    print(f"\nbare Okt loop: {okt:.0f} docs/s; best rank of {n_first} / bare Okt = {best / okt:.2f}")
+    cold = max(r["docs_per_s"] for r in results["runs"]
+               if r["kind"] == "ndmatch" and r["docs"] == n_first and r["backend"] != "server")
+    warm = next(r["docs_per_s"] for r in results["runs"] if r["backend"] == "server" and r["docs"] == n_first)
+    print(f"\nbare Okt loop: {okt:.0f} docs/s; rank of {n_first}: cold (best backend) {cold:.0f} docs/s = "
+          f"{cold / okt:.2f}x, with a warm `ndmatch serve` {warm:.0f} docs/s = {warm / okt:.2f}x")
+    print("| rows | rank --backend server (docs/s, client peak MB) |\n|---|---|")
+    for r in results["runs"]:
+        if r["backend"] == "server":
+            print(f"| {r['docs']:,} | {r['docs_per_s']:.0f}/s, {r['rss_mb']} MB |")
     print(f"top-1 same as the serial path: {same}/{len(serial)}")
     warm = results["warm"]
     print(f"steady state (warm, no start-up): ndmatch 2 threads {warm['ndmatch_docs_per_s']['2']:.0f} docs/s / "

@@ -115,18 +115,21 @@ def _previous_grades(model_root: Path) -> dict:
         return DEFAULT_GRADES
 
 
-def load_matcher(model: Path | None = None, progress: Progress = _quiet) -> Matcher:
-    """Load the model at ``model``; with ``None``, the default model, built from the bundled corpus if missing."""
+def default_model(progress: Progress = _quiet) -> Path:
+    """The default model store, built from the bundled corpus first if it holds no model yet."""
     from ndmatch.persistence import default_model_root, model_exists
 
-    if model is None:
-        root = default_model_root()
-        if not model_exists(root):
-            progress(f"no trained model yet: building the default one from the bundled corpus into {root} "
-                     "(once, about a minute) ...")
-            train(model_root=root, progress=progress)
-        model = root
-    return Matcher.load(Path(model))
+    root = default_model_root()
+    if not model_exists(root):
+        progress(f"no trained model yet: building the default one from the bundled corpus into {root} "
+                 "(once, about a minute) ...")
+        train(model_root=root, progress=progress)
+    return root
+
+
+def load_matcher(model: Path | None = None, progress: Progress = _quiet) -> Matcher:
+    """Load the model at ``model``; with ``None``, the default model, built from the bundled corpus if missing."""
+    return Matcher.load(Path(model) if model is not None else default_model(progress))
 
 
 @dataclass

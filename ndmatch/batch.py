@@ -21,6 +21,10 @@ Backends (chunks are scored by :func:`score_chunk` in each case):
 ``dask``
     The workers of a Dask distributed cluster (``scheduler`` address). They must have ndmatch installed and
     see the model folder at the same path.
+``server``
+    A warm ``ndmatch serve`` process on this machine (:mod:`ndmatch.server`): ``matcher`` is then the
+    :class:`~ndmatch.server.ServedModel` and ``scheduler`` the server's socket; ``jobs`` connections send it
+    chunks, which it scores on threads sharing its warm JVM.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from ndmatch.errors import InputError, NdmatchError, UsageError
 from ndmatch.sources import Record, Source, open_source
 from ndmatch.summary import Portfolio, check_summary_path
 
-BACKENDS = ("threads", "processes", "dask")
+BACKENDS = ("threads", "processes", "dask", "server")
 DEFAULT_BACKEND = "threads"
 FORMATS = ("csv", "xlsx", "jsonl")
 #: Proposals per chunk: small enough to balance two workers on 1,000 rows, large enough to amortise calls.
@@ -137,7 +141,7 @@ class _Engine:
     def __init__(self, backend: str, jobs: int, scheduler: str | None):
         self.backend = backend
         self.client = None
-        if backend == "threads":
+        if backend in ("threads", "server"):
             from concurrent.futures import ThreadPoolExecutor
 
             self.executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ndmatch-rank")
@@ -174,7 +178,7 @@ class _Engine:
     def close(self, ok: bool = True) -> None:
         if self.client is not None:
             self.client.close()
-        elif self.backend == "threads":
+        elif self.backend in ("threads", "server"):
             self.executor.shutdown(wait=True, cancel_futures=not ok)  # on an error, drop queued chunks
         # loky's reusable executor stays up for the next call and shuts down at exit.
 
@@ -342,13 +346,15 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
                use_cache: bool = True, summary_path: Path | None = None, chunk_size: int = DEFAULT_CHUNK,
                stdout: IO[str] | None = None, on_skip: Callable[[str], None] | None = None,
                on_progress: Callable[[int], None] | None = None,
-               on_start: Callable[[Source], None] | None = None, sheet: str | None = None) -> BatchResult:
+               on_start: Callable[[Source], None] | None = None, sheet: str | None = None,
+               server=None) -> BatchResult:
     """Rank programs for every proposal of a table or folder, streaming it in chunks to ``out``.
 
     Parameters
     ----------
-    matcher : Matcher
-        The loaded model (worker processes load their own copy from ``matcher.path``).
+    matcher : Matcher or ServedModel
+        The loaded model (worker processes load their own copy from ``matcher.path``), or with the
+        ``server`` backend the model the server holds.
     input_path : Path
         CSV (UTF-8 or CP949), JSONL or XLSX file, or a folder of documents (id = relative path).
     out, fmt : Path or None, {'csv', 'xlsx', 'jsonl'} or None
@@ -356,7 +362,8 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
     top, program : int, str or None
         Programs per row; with ``program``, rows are sorted by fit to it and get its rank and score.
     jobs, backend, scheduler :
-        Parallel workers (default: every core), ``threads``, ``processes`` or ``dask`` (with ``scheduler``).
+        Parallel workers (default: every core), ``threads``, ``processes``, ``dask`` (with ``scheduler``) or
+        ``server`` (with ``server``, a connected :class:`~ndmatch.server.ServerClient`).
     use_cache : bool
         Look up and store tokenizations in the token cache (identical texts are tokenized once).
     summary_path : Path or None
@@ -384,7 +391,7 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
     if backend == "dask" and not scheduler:
         raise UsageError("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     if scheduler and backend != "dask":
-        raise UsageError("--scheduler is only used with --backend dask")
+        raise UsageError("--scheduler is only used with --backend dask (the server backend takes --socket)")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     if summary_path is not None:
@@ -409,9 +416,16 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
 
         cache_dir = str(default_cache_dir())
     jobs = jobs or (None if backend == "dask" else default_jobs())
+    scorer: Callable = score_chunk
     if backend == "threads":
         matcher.tokenizer.tokenize("가")  # start the JVM once, here, rather than racing in every thread
         ref = matcher
+    elif backend == "server":
+        from ndmatch.server import remote_score_chunk
+
+        if server is None:
+            raise UsageError("the server backend needs a connected client (see ndmatch.server.connect)")
+        ref, scorer = server, remote_score_chunk
     else:
         if matcher.path is None:
             raise UsageError("worker processes need a saved model: pass --model FOLDER or use --backend threads")
@@ -431,7 +445,7 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
     engine = _Engine(backend, jobs, scheduler)
     ok = False
     try:
-        for results in engine.map(score_chunk, tasks()):
+        for results in engine.map(scorer, tasks()):
             chunk = pending.popleft()
             for record, result in zip(chunk, results):
                 if result[0] == "skip":

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
 
 from ndmatch import __version__
-from ndmatch.errors import InputError, NdmatchError
+from ndmatch.errors import InputError, NdmatchError, UsageError
 from ndmatch.settings import DEFAULT_TOP
 
 
@@ -196,9 +199,12 @@ def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str |
 @click.option("--text-column", default="text", show_default=True, help="Column holding the proposal text.")
 @click.option("--id-column", default="id", show_default=True, help="Column holding the proposal id.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: all cores).")
-@click.option("--backend", type=click.Choice(["threads", "processes", "dask"]), default="threads",
-              show_default=True, help="Run chunks in threads sharing one JVM, in worker processes, or on Dask.")
+@click.option("--backend", type=click.Choice(["threads", "processes", "dask", "server"]), default="threads",
+              show_default=True, help="Run chunks in threads sharing one JVM, in worker processes, on Dask, or "
+              "in a warm `ndmatch serve` process.")
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --backend dask).")
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), default=None,
+              help="Socket of the `ndmatch serve` process (with --backend server; default: in the cache folder).")
 @click.option("--no-cache", is_flag=True, help="Do not use or fill the tokenization cache.")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a portfolio view per program (.html chart or .csv).")
@@ -207,17 +213,27 @@ def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str |
 @MODEL_OPTION
 def rank(input_path: Path, out: Path | None, output_format: str | None, program: str | None, top: int,
          text_column: str, id_column: str, jobs: int | None, backend: str, scheduler: str | None,
-         no_cache: bool, summary_path: Path | None, quiet: bool, sheet: str | None, model: str | None) -> None:
+         socket_path: Path | None, no_cache: bool, summary_path: Path | None, quiet: bool, sheet: str | None,
+         model: str | None) -> None:
     """Rank programs for every proposal of a CSV, JSONL or XLSX table or a folder of documents.
 
     \b
     Example:
         ndmatch rank proposals.csv --out ranked.xlsx --program D07 --summary portfolio.html
     """
-    from ndmatch import api
     from ndmatch.batch import rank_batch
 
-    matcher = api.load_matcher(_model_path(model), progress=_progress)
+    client = None
+    if backend == "server":
+        from ndmatch.server import connect
+
+        client, matcher = connect(socket_path, _model_path(model))
+    else:
+        if socket_path is not None:
+            raise UsageError("--socket is only used with --backend server")
+        from ndmatch import api
+
+        matcher = api.load_matcher(_model_path(model), progress=_progress)
     bar = None
 
     def start(source) -> None:
@@ -238,10 +254,13 @@ def rank(input_path: Path, out: Path | None, output_format: str | None, program:
                             text_column=text_column, id_column=id_column, jobs=jobs, backend=backend,
                             scheduler=scheduler, use_cache=not no_cache, summary_path=summary_path,
                             stdout=sys.stdout, on_skip=skipped, on_start=start,
-                            on_progress=lambda n: bar.update(n) if bar is not None else None, sheet=sheet)
+                            on_progress=lambda n: bar.update(n) if bar is not None else None, sheet=sheet,
+                            server=client)
     finally:
         if bar is not None:
             bar.close()
+        if client is not None:
+            client.close()
     portfolio = result.portfolio
     if out is not None:
         click.echo(f"{portfolio.ranked} proposals ranked into {out} ({portfolio.skipped} skipped)", err=True)
@@ -251,6 +270,52 @@ def rank(input_path: Path, out: Path | None, output_format: str | None, program:
     click.echo(portfolio.render_text(), err=True)
     if summary_path is not None:
         click.echo(f"portfolio summary written to {summary_path}", err=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@cli.command()
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), default=None,
+              help="Unix socket to listen on (default: serve.sock in the ndmatch cache folder).")
+@click.option("--warm-up", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bundled proposals to tokenize before serving, so that the JIT is warm.")
+@click.option("--stop", is_flag=True, help="Stop the server listening on --socket instead of starting one.")
+@MODEL_OPTION
+def serve(socket_path: Path | None, warm_up: int, stop: bool, model: str | None) -> None:
+    """Keep a model warm for `rank --backend server` (runs until Ctrl-C or `ndmatch serve --stop`).
+
+    \b
+    Example:
+        ndmatch serve &
+        ndmatch rank proposals.csv --out ranked.csv --backend server
+        ndmatch serve --stop
+    """
+    from ndmatch import server
+
+    path = socket_path or server.default_socket_path()
+    if stop:
+        pid = server.stop_server(path)
+        click.echo(f"stopped the ndmatch server (process {pid}) at {path}", err=True)
+        return
+    from ndmatch import api
+
+    model_root = _model_path(model) or api.default_model(progress=_progress)
+    started = time.perf_counter()
+    rank_server = server.start_server(model_root, path, warm_up=warm_up, progress=_progress)
+    click.echo(f"serving model {rank_server.matcher.manifest.get('version', '')} on {path} "
+               f"(ready in {time.perf_counter() - started:.1f} s); stop with Ctrl-C or `ndmatch serve --stop`",
+               err=True)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C: the socket file is removed
+    try:
+        rank_server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rank_server.server_close()
+    click.echo(f"server stopped after {rank_server.served} proposals", err=True)
 
 
 @cli.command()
