@@ -171,8 +171,8 @@ def test_serve_command_runs_and_stops(small_model, table, short_dir):
     sock = short_dir / "cli.sock"
     env = dict(os.environ)
     with subprocess.Popen([sys.executable, "-m", "ndmatch", "serve", "--model", str(small_model),
-                           "--socket", str(sock), "--warm-up", "5"], env=env,
-                          stderr=subprocess.PIPE, text=True) as process:
+                           "--socket", str(sock), "--warm-up", "5"], env=env, cwd=short_dir,
+                          stderr=subprocess.PIPE, text=True) as process:  # cwd: import the installed ndmatch
         try:
             _serve_and_stop(process, sock, small_model, table)
         finally:
