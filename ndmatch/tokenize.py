@@ -20,7 +20,7 @@ from ndmatch.errors import UsageError
 from ndmatch.jvm import TAGGERS, get_tagger  # noqa: F401 - re-exported for callers of this module
 
 #: Bumped whenever tokenization output changes for the same settings (invalidates caches, refuses old models).
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"
 
 #: Parts of speech kept per tagger: nouns, verb and adjective stems, roots, Hanja, unknown noun-likes.
 DEFAULT_KEEP_POS = {

@@ -23,7 +23,26 @@ CASES = [
     ("전기차 충전기 1,000기와 수소차 보급", {"EV", "CHARGER", "FCEV", "보급"}, {"기차"}),
     ("ＥＳＳ　및　ＡＭＩ　설치", {"ESS", "AMI", "설치"}, {"및"}),
     ("국비 50억 원 및 지방비 등을 투입", {"국비", "지방비", "투입"}, {"및", "등", "원"}),
+    # Komoran dropped or split these until they were added to the user dictionary.
+    ("민원 응대 AI 챗봇과 노후 창호 교체, 리모델링 후 배송", {"챗봇", "창호", "리모델링", "배송"}, {"모델링", "창"}),
 ]
+
+
+@pytest.mark.parametrize("english,korean", [
+    ("retrofit of old school buildings", "노후 학교 건물 리모델링"),
+    ("Sewage and flood control on the river", "하수 홍수 하천"),
+    ("Hydrogen buses for Ulsan", "울산 수소 버스"),
+])
+def test_english_nouns_share_the_korean_morphemes(tokenizer, english, korean):
+    english_tokens = set(tokenizer.tokenize(english))
+    korean_tokens = set(tokenizer.tokenize(korean))
+    assert english_tokens - {"ULSAN", "OLD", "CONTROL"} <= korean_tokens, (english_tokens, korean_tokens)
+
+
+def test_ambiguous_english_words_are_not_mapped(tokenizer):
+    # In IT and security drafts these mean something else than 면허, 자격증, 교통 or 창호.
+    tokens = tokenizer.tokenize("Windows licence and SSL certificate for network traffic")
+    assert {"WINDOWS", "LICENCE", "CERTIFICATE", "TRAFFIC"} <= set(tokens), tokens
 
 
 @pytest.mark.parametrize("text,present,absent", CASES)
