@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,11 @@ def build_manifest(result, corpus_dir: Path) -> dict:
     }
 
 
+#: Lines of a document's header block that say who filed it, not what it is about.
+_METADATA_LINE = re.compile(r"(담당|연락처|문서번호|수신|발신|시행일?|작성자?|작성일|결재|보존기간|공개\s*여부|부서)"
+                            r"\s*[:：(]")
+
+
 def _title(text: str, limit: int = 60) -> str:
     """A short label for a corpus proposal: its 사업명/과제명 line if it has one, else its first real sentence."""
     import re
@@ -67,9 +73,9 @@ def _title(text: str, limit: int = 60) -> str:
     lines = [line for line in lines if line]
     named = next((m.group(2) for line in lines
                   if (m := re.search(r"(사업명|과제명|건명|제목)\s*[:：]\s*(.+)", line))), None)
-    # Skip generic headings such as "1. 사업 개요" or "[공모 신청서]".
-    first = named or next((line for line in lines if len(line) >= 15 and not line.startswith(("[", "<", "【"))),
-                          lines[0] if lines else "")
+    # Skip generic headings such as "1. 사업 개요" or "[공모 신청서]" and document metadata ("담당: ...").
+    first = named or next((line for line in lines if len(line) >= 15 and not line.startswith(("[", "<", "【"))
+                           and not _METADATA_LINE.match(line)), lines[0] if lines else "")
     first = re.sub(r"^(\d+[.)]|[가-하][.)])\s*", "", first).strip()
     return first if len(first) <= limit else first[:limit - 1] + "…"
 

@@ -217,3 +217,14 @@ def test_corpus_check_finds_leaks_into_every_evaluation_split(small_corpus, tmp_
     assert any("dev-copy" in e and "dev text leaks from training" in e for e in report.errors), report.errors
     assert any("stress-copy" in e and "stress text leaks from training" in e for e in report.errors)
     assert report.counts["stress"]["total"] == 1
+
+
+@pytest.mark.parametrize("text,title", [
+    ("□ 사업명: 광주 AI 돌봄 서비스\n담당: 복지과", "광주 AI 돌봄 서비스"),
+    ("담당: 도로시설팀장 외 3명, 연락처 별도\n\n교량 38곳 계측 센서 설치 및 상시 감시 체계 구축", "교량 38곳 계측 센서 설치 및 상시 감시 체계 구축"),
+    ("[공모 신청서]\n1. 하수처리장 스마트 운영 전환 계획", "하수처리장 스마트 운영 전환 계획"),
+])
+def test_similar_project_titles_skip_headings_and_metadata(text, title):
+    from ndmatch.api import _title
+
+    assert _title(text) == title
