@@ -281,9 +281,11 @@ def _interrupt(signum, frame) -> None:
               help="Unix socket to listen on (default: serve.sock in the ndmatch cache folder).")
 @click.option("--warm-up", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bundled proposals to tokenize before serving, so that the JIT is warm.")
+@click.option("--idle-timeout", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Stop after this many minutes without a request (0: run until stopped).")
 @click.option("--stop", is_flag=True, help="Stop the server listening on --socket instead of starting one.")
 @MODEL_OPTION
-def serve(socket_path: Path | None, warm_up: int, stop: bool, model: str | None) -> None:
+def serve(socket_path: Path | None, warm_up: int, idle_timeout: float, stop: bool, model: str | None) -> None:
     """Keep a model warm for `rank --backend server` (runs until Ctrl-C or `ndmatch serve --stop`).
 
     \b
@@ -307,6 +309,8 @@ def serve(socket_path: Path | None, warm_up: int, stop: bool, model: str | None)
     click.echo(f"serving model {rank_server.matcher.manifest.get('version', '')} on {path} "
                f"(ready in {time.perf_counter() - started:.1f} s); stop with Ctrl-C or `ndmatch serve --stop`",
                err=True)
+    if idle_timeout:
+        rank_server.stop_when_idle(idle_timeout * 60)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C: the socket file is removed
     try:

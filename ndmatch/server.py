@@ -19,6 +19,7 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,7 @@ class RankServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             os.umask(old_umask)
         self.served = 0
         self._count_lock = threading.Lock()
+        self.last_request = time.monotonic()
 
     def hello(self) -> dict:
         manifest = self.matcher.manifest
@@ -152,6 +154,7 @@ class RankServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         """The reply to one request (``hello``, ``score_chunk`` or ``shutdown``); errors become replies."""
         from ndmatch.batch import score_chunk
 
+        self.last_request = time.monotonic()
         op = request.get("op")
         try:
             if op == "hello":
@@ -170,6 +173,21 @@ class RankServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"ok": False, "error": str(exc)}
         except (KeyError, TypeError, ValueError) as exc:
             return {"ok": False, "error": f"bad {op} request ({exc!r})"}
+
+    def stop_when_idle(self, seconds: float) -> threading.Thread:
+        """Shut the server down once no request has come for ``seconds`` (a forgotten server frees its memory)."""
+
+        def watch() -> None:
+            while True:
+                idle = time.monotonic() - self.last_request
+                if idle >= seconds:
+                    self.shutdown()
+                    return
+                time.sleep(min(seconds - idle, 30.0))
+
+        thread = threading.Thread(target=watch, name="ndmatch-idle-watch", daemon=True)
+        thread.start()
+        return thread
 
     def server_close(self) -> None:
         super().server_close()

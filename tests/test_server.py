@@ -193,3 +193,17 @@ def _serve_and_stop(process, sock, small_model, table):
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0 and "server stopped after 41 proposals" in err
     assert not sock.exists()
+
+
+def test_idle_server_stops_by_itself(small_model, short_dir):
+    rank_server = server.start_server(small_model, short_dir / "idle.sock", warm_up=0)
+    rank_server.stop_when_idle(0.5)
+    thread = threading.Thread(target=rank_server.serve_forever, daemon=True)
+    thread.start()
+    client = server.ServerClient(rank_server.socket_path)
+    assert client.hello().program_ids  # a request resets the clock
+    client.close()
+    thread.join(10)
+    assert not thread.is_alive()
+    rank_server.server_close()
+    assert not rank_server.socket_path.exists()
