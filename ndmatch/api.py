@@ -191,8 +191,7 @@ def score(matcher: Matcher, inputs: Iterable[tuple[str, str]], top: int = DEFAUL
     allowed = matcher.eligible(applicant)
     excluded = sorted(set(matcher.program_ids) - allowed)
     named = [(name, check_text(text, "standard input" if name == "-" else name)) for name, text in inputs]
-    token_docs = matcher.tokenizer.transform([text for _, text in named])
-    rows = matcher.scores_from_tokens(token_docs)
+    rows, token_docs = matcher.score_texts([text for _, text in named])
     explainer = Explainer(matcher.pipeline, matcher.program_ids) if explain else None
     results = []
     for (name, text), doc, row in zip(named, token_docs, rows):
@@ -219,7 +218,7 @@ def evaluate(matcher: Matcher, data_path: Path) -> dict:
     items = load_labelled(Path(data_path), known_ids=set(matcher.program_ids))
     if not items:
         raise InputError(f"{data_path}: no labelled rows")
-    return evaluate_items(matcher.pipeline, items, matcher.program_ids)
+    return evaluate_items(matcher.pipeline, items, matcher.program_ids, settings=matcher.settings)
 
 
 @dataclass

@@ -124,8 +124,8 @@ def score_chunk(matcher_ref, items: list[Item], top: int, target: int | None,
                 error = str(exc)
         out[i] = ("skip", error)
     if texts:
-        tokens = tokenize_texts(matcher.tokenizer, texts, _cache(cache_dir))
-        scores = matcher.scores_from_tokens(tokens)
+        cache = _cache(cache_dir)
+        scores, _ = matcher.score_texts(texts, lambda chunk: tokenize_texts(matcher.tokenizer, chunk, cache))
         ids = matcher.program_ids
         for i, text, row in zip(slots, texts, scores):
             order = sorted(range(len(ids)), key=lambda k: (-row[k], ids[k]))[:top]

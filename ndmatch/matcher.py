@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class Matcher:
     programs: list[Program] = field(init=False)
 
     def __post_init__(self) -> None:
+        from ndmatch.settings import ModelSettings
+
+        self.settings = ModelSettings.from_dict(self.manifest.get("settings") or {})
         self.programs = [Program.from_dict(p) for p in self.manifest["catalog"]]
         self.program_ids = list(self.manifest["program_ids"])
         self._by_id = {p.id: p for p in self.programs}
@@ -75,9 +79,18 @@ class Matcher:
             return np.zeros((0, len(self.program_ids)))
         return np.asarray(self.pipeline[1:].predict_proba(token_docs))
 
+    def score_texts(self, texts: list[str], tokenize: Callable[[list[str]], list[str]] | None = None
+                    ) -> tuple[np.ndarray, list[str]]:
+        """Scores (documents x programs, in [0, 1]) of raw texts, paragraph-aware (:mod:`ndmatch.segments`),
+        and their token strings. ``tokenize`` (default: the model's tokenizer) may go through a cache."""
+        from ndmatch.segments import segment_scores
+
+        return segment_scores(list(texts), tokenize or self.tokenizer.transform, self.scores_from_tokens,
+                              self.settings.segment_blend, self.settings.segment_power)
+
     def scores(self, texts: list[str]) -> np.ndarray:
         """Score matrix (documents x programs, in [0, 1]) for raw texts."""
-        return self.scores_from_tokens(self.tokenizer.transform(texts))
+        return self.score_texts(texts)[0]
 
     def similar(self, token_doc: str, program_ids: list[str], limit: int = 3) -> dict[str, list[dict]] | None:
         """For each of ``program_ids``, its corpus proposals most similar to a tokenized draft (feature cosine).

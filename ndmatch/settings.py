@@ -16,6 +16,8 @@ class ModelSettings:
     C: float = 10.0                  # inverse regularisation of each one-vs-rest logistic regression
     program_text_weight: int = 3     # how many times a program's description, keywords and examples count
     prototype_weight: float = 0.5    # share of program-centroid similarity blended into each score
+    segment_blend: float = 0.5       # share of the paragraph-weighted score in a multi-paragraph text's score
+    segment_power: float = 1.0       # paragraph weight = its best score ** this (ndmatch/segments.py)
     cv_folds: int = 5                # folds of the cross-validation reported at training time
     seed: int = 13                   # seeds every random choice (fold split, solver)
 

@@ -89,13 +89,17 @@ def fit_pipeline(settings: ModelSettings, tokenizer: KoreanTokenizer, data: Trai
 
 
 def evaluate_items(pipeline, items: list[LabelledText], program_ids: list[str],
-                   cache: TokenCache | None = None) -> dict:
-    """Metrics of a fitted pipeline on labelled items."""
+                   cache: TokenCache | None = None, settings: ModelSettings | None = None) -> dict:
+    """Metrics of a fitted pipeline on labelled items, scored as the matcher scores (paragraph-aware)."""
+    from ndmatch.segments import segment_scores
+
     if not items:
         return compute_metrics(np.zeros((0, len(program_ids))), program_ids, [])
+    settings = settings or ModelSettings()
     tokenizer = pipeline.named_steps["tokens"]
-    docs = tokenize_texts(tokenizer, [i.text for i in items], cache)
-    scores = np.asarray(pipeline[1:].predict_proba(docs))
+    scores, _ = segment_scores([i.text for i in items], lambda texts: tokenize_texts(tokenizer, texts, cache),
+                               lambda docs: pipeline[1:].predict_proba(docs), settings.segment_blend,
+                               settings.segment_power)
     known = set(program_ids)
     labels = [tuple(p for p in i.programs if p in known) or i.programs for i in items]
     unknown = sorted({i.primary for i in items} - known)
@@ -150,7 +154,7 @@ def train_model(corpus_dir: Path | None = None, settings: ModelSettings | None =
     pipeline = fit_pipeline(settings, tokenizer, data, corpus.program_ids)
     heldout_metrics = {}
     if corpus.heldout:
-        heldout_metrics = evaluate_items(pipeline, corpus.heldout, corpus.program_ids, cache)
+        heldout_metrics = evaluate_items(pipeline, corpus.heldout, corpus.program_ids, cache, settings)
     return TrainResult(pipeline=pipeline, corpus=corpus, settings=settings, cv_metrics=cv_metrics,
                        heldout_metrics=heldout_metrics, seconds=time.perf_counter() - start,
                        tokenize_seconds=tokenize_seconds,

@@ -80,8 +80,7 @@ def diff_versions(root: Path, a: str, b: str, data_path: Path | None = None) -> 
     cache = TokenCache()
     try:
         def evaluate(model: Matcher):
-            docs = tokenize_texts(model.tokenizer, texts, cache)
-            scores = model.scores_from_tokens(docs)
+            scores, _ = model.score_texts(texts, lambda chunk: tokenize_texts(model.tokenizer, chunk, cache))
             ids = list(model.program_ids)
             # Texts labelled with a program this model lacks: give it a column of zeros so they count as misses.
             extra = sorted({p for lab in labels for p in lab} - set(ids))
