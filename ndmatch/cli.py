@@ -60,6 +60,22 @@ def _model_path(model: str | None) -> Path | None:
     return Path(model) if model else None
 
 
+def _preload_tagger(model: str | None) -> None:
+    """Start loading the model's tagger in the background before the slow imports (see jvm.preload_tagger).
+
+    Reads only the manifest (JSON); any problem is left for the real model load to report.
+    """
+    from ndmatch.errors import NdmatchError
+    from ndmatch.jvm import preload_tagger
+    from ndmatch.persistence import default_model_root, read_manifest, resolve_model_dir
+
+    try:
+        manifest = read_manifest(resolve_model_dir(_model_path(model) or default_model_root()))
+    except (NdmatchError, OSError):
+        return
+    preload_tagger(str(manifest.get("tokenizer", {}).get("tagger", "")))
+
+
 MODEL_OPTION = click.option("--model", "model", type=click.Path(path_type=str), default=None,
                             help="Model folder or model store (default: the model built from the bundled corpus).")
 CORPUS_OPTION = click.option("--corpus", "corpus", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -158,6 +174,7 @@ def score(paths: tuple[str, ...], top: int, output_format: str, applicant: str |
     Example:
         ndmatch score examples/gwangju-ai-care.txt --format json
     """
+    _preload_tagger(model)
     from ndmatch import api
     from ndmatch.formatting import render_matches
 
@@ -231,6 +248,8 @@ def rank(input_path: Path, out: Path | None, output_format: str | None, program:
     else:
         if socket_path is not None:
             raise UsageError("--socket is only used with --backend server")
+        if backend == "threads":
+            _preload_tagger(model)
         from ndmatch import api
 
         matcher = api.load_matcher(_model_path(model), progress=_progress)

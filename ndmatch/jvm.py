@@ -39,6 +39,21 @@ def start_jvm(long_running: bool = False) -> None:
     _start_jvm(LONG_RUNNING_JVM_OPTIONS if long_running else JVM_OPTIONS)
 
 
+def _unlink_garbage_collectors(jpype) -> None:
+    """Keep JPype from hooking every Python garbage collection (before the JVM starts).
+
+    JPype registers a ``gc.callbacks`` hook that, on every Python collection, measures the process's memory
+    with glibc's ``mallinfo`` and may run Java's collector; with Komoran's dictionaries in the heap each hook
+    took about 0.2 s here, so one collection during an explanation cost 0.9 s and scikit-learn's import ran
+    up to three times slower beside a loading Komoran (measured; README, performance). The maintainers call it
+    a known defect (jpype-project/jpype#1197, #1315) and give this workaround. The hook only matters for
+    reference cycles through Java proxies; ndmatch passes strings to Komoran and gets strings back.
+    """
+    native = getattr(jpype, "_jpype", None)
+    if native is not None and hasattr(native, "_collect"):
+        native._collect = lambda *args, **kwargs: None
+
+
 def _start_jvm(options: tuple[str, ...] = JVM_OPTIONS) -> None:
     """Start the JVM for KoNLPy, turning JPype's failures into one actionable error."""
     import jpype
@@ -51,6 +66,7 @@ def _start_jvm(options: tuple[str, ...] = JVM_OPTIONS) -> None:
             "(Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME."
         )
     try:
+        _unlink_garbage_collectors(jpype)
         jpype.startJVM(jpype.getDefaultJVMPath(), *options, classpath=_konlpy_classpath(),
                        convertStrings=True)
     except jpype.JVMNotFoundException as exc:
@@ -90,3 +106,24 @@ def get_tagger(name: str):
             _taggers[name] = tagger
         return tagger
 
+
+
+def preload_tagger(name: str) -> threading.Thread | None:
+    """Start the JVM and load tagger ``name`` in a background thread; return it (``None`` if nothing to do).
+
+    Komoran's dictionaries take about 1.6 s of Java work, during which JPype releases the GIL, so the caller
+    can meanwhile import scikit-learn and read the model on the other core. Failures are not raised here:
+    the caller's own :func:`get_tagger` call repeats them with one clear error.
+    """
+    if name not in TAGGERS or (_taggers.get(name) is not None and _tagger_pid == os.getpid()):
+        return None
+
+    def load() -> None:
+        try:
+            get_tagger(name)
+        except Exception:  # noqa: BLE001 - reported by the caller's own get_tagger() call
+            pass
+
+    thread = threading.Thread(target=load, name=f"ndmatch-preload-{name}", daemon=True)
+    thread.start()
+    return thread

@@ -112,3 +112,13 @@ def test_missing_java_gives_one_clear_line(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert "MSG no Java runtime found" in out.stdout
     assert "default-jre-headless" in out.stdout
+
+
+def test_preload_tagger_loads_once_in_the_background(tokenizer):
+    from ndmatch.jvm import get_tagger, preload_tagger
+
+    tokenizer.tokenize("가")  # this process's Komoran is loaded
+    assert preload_tagger("komoran") is None  # nothing left to do
+    assert preload_tagger("no-such-tagger") is None
+    first = get_tagger("komoran")
+    assert get_tagger("komoran") is first
