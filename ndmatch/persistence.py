@@ -209,19 +209,12 @@ def check_compatible(manifest: dict, where: Path) -> None:
                          f"{TOKENIZER_VERSION}; retrain with `ndmatch train`")
 
 
-def load_model(path: Path, preload: bool = True) -> StoredModel:
-    """Load a model safely: checksum and compatibility are checked, then arrays and JSON are read (no pickle).
-
-    With ``preload`` the model's tagger starts loading in a background thread meanwhile (it is needed next).
-    """
+def load_model(path: Path) -> StoredModel:
+    """Load a model safely: checksum and compatibility are checked, then arrays and JSON are read (no pickle)."""
     from ndmatch.safeformat import load_pipeline
 
     model_dir = resolve_model_dir(path)
     manifest = read_manifest(model_dir)
-    if preload:
-        from ndmatch.jvm import preload_tagger
-
-        preload_tagger(str(manifest.get("tokenizer", {}).get("tagger", "")))
     check_compatible(manifest, model_dir)
     model_path = model_dir / MODEL_FILE
     try:

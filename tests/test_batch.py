@@ -253,3 +253,16 @@ def test_rank_reads_the_named_sheet(small_model, tmp_path):
     assert rows[0]["id"] == "S1" and rows[0]["program_1"] == "G01"
     result = CliRunner().invoke(cli, ["rank", str(path), "--sheet", "없음", "--model", str(small_model)])
     assert result.exit_code == 2 and "no sheet '없음'; sheets: 표지, 제안목록" in result.stderr
+
+
+def test_cli_process_backend_exits(small_model, table, tmp_path):
+    # A JVM started in the parent beside loky's workers once kept the process from exiting after its output.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "ndmatch", "rank", str(table), "--model", str(small_model),
+                           "--backend", "processes", "--jobs", "1", "--no-cache", "--quiet",
+                           "--out", str(tmp_path / "p.csv")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert len(read_csv(tmp_path / "p.csv")) == 40
