@@ -180,7 +180,10 @@ class _Engine:
             self.client.close()
         elif self.backend in ("threads", "server"):
             self.executor.shutdown(wait=True, cancel_futures=not ok)  # on an error, drop queued chunks
-        # loky's reusable executor stays up for the next call and shuts down at exit.
+        else:
+            # Stop loky's workers (each holds a JVM and the model, ~600 MB) now rather than at interpreter exit,
+            # which the CLI skips (ndmatch.cli.main): orphaned workers lingered for ~40 s.
+            self.executor.shutdown(wait=True, kill_workers=not ok)
 
 
 # ----------------------------------------------------------------------------------------------- outputs

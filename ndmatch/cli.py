@@ -40,6 +40,13 @@ class NdmatchGroup(click.Group):
             raise CliError(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
+        except BrokenPipeError:
+            # The reader went away (`ndmatch rank ... | head`): stop quietly, as other command-line tools do.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # no real file descriptor (e.g. under a test runner)
+                pass
+            raise click.exceptions.Exit(1) from None
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -592,5 +599,23 @@ def models_diff(version_a: str, version_b: str, model: Path | None, data_path: P
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="ndmatch")
+    """Console-script entry point.
+
+    Once the command has finished and flushed its output, the process ends with ``os._exit``: tearing down an
+    interpreter that holds a JVM and a loaded model took about 0.5 s of every command (freeing the model's
+    dictionaries, JPype's JVM shutdown), measured on `rank`. Nothing is lost: outputs are closed, the token
+    cache commits each write, temporary files are removed and worker pools are shut down before this point.
+    """
+    try:
+        cli(prog_name="ndmatch")
+    except SystemExit as exc:
+        code = exc.code
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`| head`) or stream: nothing more to deliver
+                pass
+        os._exit(code or 0)

@@ -266,3 +266,14 @@ def test_cli_process_backend_exits(small_model, table, tmp_path):
                           timeout=180)
     assert done.returncode == 0, done.stderr
     assert len(read_csv(tmp_path / "p.csv")) == 40
+
+
+def test_closed_output_pipe_ends_quietly(runner, small_model, table, monkeypatch):
+    import ndmatch.batch
+
+    def reader_went_away(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(ndmatch.batch, "rank_batch", reader_went_away)
+    result = runner.invoke(cli, ["rank", str(table), "--model", str(small_model)])
+    assert result.exit_code == 1 and result.stderr == ""
