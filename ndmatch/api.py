@@ -130,7 +130,34 @@ def default_model(progress: Progress = _quiet) -> Path:
         progress(f"no trained model yet: building the default one from the bundled corpus into {root} "
                  "(once, about a minute) ...")
         train(model_root=root, progress=progress)
+    elif _outdated_bundled_model(root):
+        progress(f"the default model in {root} was built by an earlier ndmatch that this one cannot load: "
+                 "rebuilding it from the bundled corpus (once, about a minute) ...")
+        train(model_root=root, progress=progress)
     return root
+
+
+def _outdated_bundled_model(root: Path) -> bool:
+    """Whether the store's current model was built from the bundled corpus but no longer loads here
+    (another model format, tokenizer or scikit-learn version). A model trained on another corpus is never
+    replaced: loading it reports the problem instead."""
+    import json
+
+    from ndmatch.corpus import default_corpus_dir
+    from ndmatch.errors import ModelError
+    from ndmatch.persistence import MANIFEST_FILE, check_compatible, read_manifest, resolve_model_dir
+
+    try:
+        model_dir = resolve_model_dir(root)
+        raw = json.loads((model_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or (raw.get("corpus") or {}).get("path") != str(default_corpus_dir()):
+            return False
+        check_compatible(read_manifest(model_dir), model_dir)
+    except ModelError:
+        return True
+    except (OSError, ValueError, AttributeError):
+        return False
+    return False
 
 
 def load_matcher(model: Path | None = None, progress: Progress = _quiet) -> Matcher:

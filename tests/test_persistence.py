@@ -109,3 +109,36 @@ def test_catalog_mismatch_is_refused(small_model, tmp_path):
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(ModelError, match="catalog does not match"):
         load_model(folder)
+
+
+def test_outdated_default_model_is_rebuilt_but_a_custom_one_is_not(small_corpus, tmp_path, monkeypatch):
+    import json
+
+    from ndmatch import api
+    from ndmatch.errors import ModelError
+    from ndmatch.persistence import resolve_model_dir
+
+    monkeypatch.setenv("NDMATCH_MODEL_DIR", str(tmp_path / "default"))
+    monkeypatch.setenv("NDMATCH_CORPUS", str(small_corpus))  # stands in for the bundled corpus
+    messages = []
+    root = api.default_model(progress=messages.append)
+    first = resolve_model_dir(root)
+
+    def age(model_dir):  # what an earlier ndmatch's tokenizer left behind
+        manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest["tokenizer"]["version"] = "0"
+        (model_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    age(first)
+    assert api.default_model(progress=messages.append) == root
+    assert resolve_model_dir(root) != first
+    assert any("built by an earlier ndmatch" in m for m in messages)
+    api.load_matcher()  # loads again
+
+    custom = tmp_path / "custom"
+    api.train(corpus_dir=small_corpus, model_root=custom, cross_validate=False)
+    monkeypatch.setenv("NDMATCH_MODEL_DIR", str(custom))
+    monkeypatch.setenv("NDMATCH_CORPUS", str(tmp_path / "elsewhere"))  # the custom model is not the bundled one
+    age(resolve_model_dir(custom))
+    with pytest.raises(ModelError, match="tokenizer version"):
+        api.load_matcher()
