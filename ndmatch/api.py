@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ndmatch import __version__
-from ndmatch.errors import InputError, UsageError
+from ndmatch.errors import InputError, ModelError, NdmatchError, UsageError
 from ndmatch.matcher import Match, Matcher, check_text
 from ndmatch.settings import DEFAULT_TOP, ModelSettings
 
@@ -130,39 +130,42 @@ def default_model(progress: Progress = _quiet) -> Path:
         progress(f"no trained model yet: building the default one from the bundled corpus into {root} "
                  "(once, about a minute) ...")
         train(model_root=root, progress=progress)
-    elif _outdated_bundled_model(root):
-        progress(f"the default model in {root} was built by an earlier ndmatch that this one cannot load: "
-                 "rebuilding it from the bundled corpus (once, about a minute) ...")
-        train(model_root=root, progress=progress)
     return root
 
 
-def _outdated_bundled_model(root: Path) -> bool:
-    """Whether the store's current model was built from the bundled corpus but no longer loads here
-    (another model format, tokenizer or scikit-learn version). A model trained on another corpus is never
-    replaced: loading it reports the problem instead."""
+def _built_from_bundled_corpus(root: Path) -> bool:
+    """Whether the store's current manifest (in any format) says it was trained on the bundled corpus."""
     import json
 
     from ndmatch.corpus import default_corpus_dir
-    from ndmatch.errors import ModelError
-    from ndmatch.persistence import MANIFEST_FILE, check_compatible, read_manifest, resolve_model_dir
+    from ndmatch.persistence import MANIFEST_FILE, resolve_model_dir
 
     try:
-        model_dir = resolve_model_dir(root)
-        raw = json.loads((model_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or (raw.get("corpus") or {}).get("path") != str(default_corpus_dir()):
-            return False
-        check_compatible(read_manifest(model_dir), model_dir)
-    except ModelError:
-        return True
-    except (OSError, ValueError, AttributeError):
+        raw = json.loads((resolve_model_dir(root) / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return (raw.get("corpus") or {}).get("path") == str(default_corpus_dir())
+    except (NdmatchError, OSError, ValueError, AttributeError):
         return False
-    return False
 
 
 def load_matcher(model: Path | None = None, progress: Progress = _quiet) -> Matcher:
-    """Load the model at ``model``; with ``None``, the default model, built from the bundled corpus if missing."""
-    return Matcher.load(Path(model) if model is not None else default_model(progress))
+    """Load the model at ``model``; with ``None``, the default model, built from the bundled corpus if missing.
+
+    A default model that ndmatch built from its bundled corpus but can no longer load (another model format,
+    tokenizer or scikit-learn version, after an upgrade) is rebuilt once; a model trained on another corpus is
+    never replaced: its load error is raised.
+    """
+    if model is not None:
+        return Matcher.load(Path(model))
+    root = default_model(progress)
+    try:
+        return Matcher.load(root)
+    except ModelError:
+        if not _built_from_bundled_corpus(root):
+            raise
+    progress(f"the default model in {root} was built by an earlier ndmatch that this one cannot load: "
+             "rebuilding it from the bundled corpus (once, about a minute) ...")
+    train(model_root=root, progress=progress)
+    return Matcher.load(root)
 
 
 @dataclass

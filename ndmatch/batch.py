@@ -424,11 +424,11 @@ def rank_batch(matcher, input_path: Path, out: Path | None = None, fmt: str | No
         matcher.tokenizer.tokenize("가")  # start the JVM once, here, rather than racing in every thread
         ref = matcher
     elif backend == "server":
-        from ndmatch.server import remote_score_chunk
+        from ndmatch.server import ServerClient
 
         if server is None:
             raise UsageError("the server backend needs a connected client (see ndmatch.server.connect)")
-        ref, scorer = server, remote_score_chunk
+        ref, scorer = server, ServerClient.score_chunk  # called as score_chunk(client, items, ...)
     else:
         if matcher.path is None:
             raise UsageError("worker processes need a saved model: pass --model FOLDER or use --backend threads")

@@ -329,9 +329,12 @@ def serve(socket_path: Path | None, warm_up: int, idle_timeout: float, stop: boo
         return
     from ndmatch import api
 
-    model_root = _model_path(model) or api.default_model(progress=_progress)
+    from ndmatch.jvm import start_jvm
+
+    start_jvm(long_running=True)  # before a first-time build tokenizes with the short-run JIT
     started = time.perf_counter()
-    rank_server = server.start_server(model_root, path, warm_up=warm_up, progress=_progress)
+    rank_server = server.start_server(api.load_matcher(_model_path(model), progress=_progress), path,
+                                      warm_up=warm_up, progress=_progress)
     click.echo(f"serving model {rank_server.matcher.manifest.get('version', '')} on {path} "
                f"(ready in {time.perf_counter() - started:.1f} s); stop with Ctrl-C or `ndmatch serve --stop`",
                err=True)

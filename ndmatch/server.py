@@ -216,19 +216,21 @@ def _claim_socket_path(path: Path) -> None:
                      f"`ndmatch serve --stop --socket {path}` or pass another --socket")
 
 
-def start_server(model: Path, socket_path: Path, warm_up: int = 1000,
+def start_server(matcher, socket_path: Path, warm_up: int = 1000,
                  progress: Callable[[str], None] = lambda message: None) -> RankServer:
-    """Load ``model`` in a JVM tuned for a long-running process, warm it up on ``warm_up`` bundled texts and
-    bind the socket (not yet serving: call ``serve_forever``)."""
+    """Warm ``matcher`` (a loaded :class:`~ndmatch.matcher.Matcher`) up on ``warm_up`` bundled texts in a JVM
+    tuned for a long-running process and bind the socket (not yet serving: call ``serve_forever``).
+
+    The JVM keeps the options it started with: call :func:`ndmatch.jvm.start_jvm` with ``long_running=True``
+    before anything tokenizes (loading a model does not; building one does).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from ndmatch.batch import default_jobs
     from ndmatch.jvm import start_jvm
-    from ndmatch.matcher import Matcher
 
     socket_path = _check_socket_path(socket_path)
     start_jvm(long_running=True)
-    matcher = Matcher.load(Path(model))
     texts = warm_up_texts(warm_up)
     if texts:
         progress(f"warming up on {len(texts)} bundled proposals ...")
@@ -340,12 +342,6 @@ def connect(socket_path: Path | None, expected_model: Path | None) -> tuple[Serv
         raise InputError(f"{client.socket_path}: the server holds model {served.path}, not {wanted.resolve()}; "
                          f"stop it (`ndmatch serve --stop`) and start `{restart}`")
     return client, served
-
-
-def remote_score_chunk(client: ServerClient, items: list, top: int, target: int | None,
-                       cache_dir: str | None) -> list[tuple]:
-    """The ``score_chunk`` of the ``server`` backend (same arguments, the client in place of the matcher)."""
-    return client.score_chunk(items, top, target, cache_dir)
 
 
 def stop_server(socket_path: Path | None) -> int:

@@ -35,9 +35,9 @@ def short_dir():
 
 
 @pytest.fixture()
-def running(small_model, short_dir):
+def running(small_matcher, short_dir):
     """A server for the small model, serving from a thread of this process."""
-    rank_server = server.start_server(small_model, short_dir / "s.sock", warm_up=20)
+    rank_server = server.start_server(small_matcher, short_dir / "s.sock", warm_up=20)
     thread = threading.Thread(target=rank_server.serve_forever, daemon=True)
     thread.start()
     yield rank_server
@@ -71,8 +71,8 @@ def test_server_backend_output_is_identical_to_threads(running, small_model, tab
     assert running.served == 41
 
 
-def test_socket_is_private_and_removed_on_close(small_model, short_dir):
-    rank_server = server.start_server(small_model, short_dir / "s.sock", warm_up=0)
+def test_socket_is_private_and_removed_on_close(small_matcher, short_dir):
+    rank_server = server.start_server(small_matcher, short_dir / "s.sock", warm_up=0)
     mode = stat.S_IMODE(os.stat(rank_server.socket_path).st_mode)
     assert mode & 0o077 == 0, oct(mode)
     rank_server.server_close()
@@ -195,8 +195,8 @@ def _serve_and_stop(process, sock, small_model, table):
     assert not sock.exists()
 
 
-def test_idle_server_stops_by_itself(small_model, short_dir):
-    rank_server = server.start_server(small_model, short_dir / "idle.sock", warm_up=0)
+def test_idle_server_stops_by_itself(small_matcher, short_dir):
+    rank_server = server.start_server(small_matcher, short_dir / "idle.sock", warm_up=0)
     rank_server.stop_when_idle(0.5)
     thread = threading.Thread(target=rank_server.serve_forever, daemon=True)
     thread.start()
